@@ -1,0 +1,465 @@
+package authgeartest
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"net"
+	"sort"
+	"time"
+
+	"github.com/agmigrate/agmigrate/adminapi"
+)
+
+type queryRoot struct{}
+
+func (queryRoot) typeName() string { return "Query" }
+
+func (queryRoot) field(ex *executor, name string, args map[string]any) (any, *fieldErr) {
+	s := ex.s
+	switch name {
+	case "getUserByLoginID":
+		key, _ := args["loginIDKey"].(string)
+		val, _ := args["loginIDValue"].(string)
+		if !s.hasLoginIDKey(key) {
+			return nil, &fieldErr{"invalid Login ID key", "Invalid", "GetUsersInvalidArgument"}
+		}
+		norm, err := normalizeLoginID(key, val)
+		if err != nil {
+			return nil, &fieldErr{"invalid Login ID value", "Invalid", "GetUsersInvalidArgument"}
+		}
+		if u := s.findLocked(key, norm); u != nil {
+			return userObj{u}, nil
+		}
+		return nil, nil
+	case "getUsersByStandardAttribute":
+		attr, _ := args["attributeName"].(string)
+		val, _ := args["attributeValue"].(string)
+		switch attr {
+		case "email", "phone_number", "preferred_username":
+		default:
+			return nil, &fieldErr{"invalid attribute name", "Invalid", "GetUsersInvalidArgument"}
+		}
+		out := []any{}
+		for _, id := range s.order {
+			if u := s.users[id]; u != nil && u.standardAttributes()[attr] == val {
+				out = append(out, userObj{u})
+			}
+		}
+		return out, nil
+	case "node":
+		id, _ := args["id"].(string)
+		return s.nodeLocked(id), nil
+	case "nodes":
+		ids, _ := args["ids"].([]any)
+		out := make([]any, len(ids))
+		for i, id := range ids {
+			idStr, _ := id.(string)
+			if n := s.nodeLocked(idStr); n != nil {
+				out[i] = n
+			}
+		}
+		return out, nil
+	}
+	return nil, nil
+}
+
+func (s *Server) nodeLocked(nodeID string) object {
+	typ, id, err := adminapi.ParseNodeID(nodeID)
+	if err != nil {
+		return nil
+	}
+	switch typ {
+	case "User":
+		if u := s.users[id]; u != nil {
+			return userObj{u}
+		}
+	case "Session":
+		if g := s.grants[id]; g != nil {
+			return sessionObj{g}
+		}
+	}
+	return nil
+}
+
+type mutationRoot struct{}
+
+func (mutationRoot) typeName() string { return "Mutation" }
+
+func (mutationRoot) field(ex *executor, name string, args map[string]any) (any, *fieldErr) {
+	s := ex.s
+	in, _ := args["input"].(map[string]any)
+	switch name {
+	case "createSession":
+		return ex.createSessionLocked(in)
+	case "createUser":
+		def, _ := in["definition"].(map[string]any)
+		lid, _ := def["loginID"].(map[string]any)
+		key, _ := lid["key"].(string)
+		val, _ := lid["value"].(string)
+		if lid == nil {
+			return nil, invalid("invalid identity definition")
+		}
+		if !s.hasLoginIDKey(key) {
+			return nil, invalid("invalid login ID key")
+		}
+		u := User{}
+		switch key {
+		case "email":
+			u.Email = val
+		case "phone":
+			u.Phone = val
+		case "username":
+			u.Username = val
+		}
+		norm, err := normalizeLoginID(key, val)
+		if err != nil {
+			return nil, &fieldErr{"invalid login ID", "Invalid", "ValidationFailed"}
+		}
+		if s.findLocked(key, norm) != nil {
+			return nil, &fieldErr{"identity already exists", "AlreadyExists", "DuplicatedIdentity"}
+		}
+		id, err := s.addUserLocked(u)
+		if err != nil {
+			return nil, invalid(err.Error())
+		}
+		ex.undo = append(ex.undo, func() { delete(s.users, id) })
+		return payload{"CreateUserPayload", s.users[id]}, nil
+	case "setDisabledStatus":
+		nodeID, _ := in["userID"].(string)
+		id, err := adminapi.UserIDFromNodeID(nodeID)
+		if err != nil {
+			return nil, invalid("invalid user ID")
+		}
+		u := s.users[id]
+		if u == nil {
+			return nil, &fieldErr{"user not found", "NotFound", "UserNotFound"}
+		}
+		was, wasReason := u.Disabled, u.DisableReason
+		u.Disabled, _ = in["isDisabled"].(bool)
+		u.DisableReason, _ = in["reason"].(string)
+		ex.undo = append(ex.undo, func() { u.Disabled, u.DisableReason = was, wasReason })
+		return payload{"SetDisabledStatusPayload", u}, nil
+	}
+	return nil, nil
+}
+
+// createSessionLocked checks what Authgear checks, in the same order: the
+// feature flag first, then the user ID's form, the device info, the client
+// (existing, first-party), and the user's existence. Like Authgear it does
+// not check whether the user is disabled.
+func (ex *executor) createSessionLocked(in map[string]any) (any, *fieldErr) {
+	s := ex.s
+	if !s.createSession {
+		return nil, &fieldErr{"CreateSession is disabled", "Forbidden", "Forbidden"}
+	}
+	nodeID, _ := in["userID"].(string)
+	userID, err := adminapi.UserIDFromNodeID(nodeID)
+	if err != nil {
+		return nil, invalid("invalid user ID")
+	}
+	var device map[string]any
+	if raw, ok := in["deviceInfo"].(string); ok {
+		b, err := base64.RawURLEncoding.Strict().DecodeString(raw)
+		if err != nil || json.Unmarshal(b, &device) != nil || device == nil {
+			return nil, invalid("invalid device info")
+		}
+	}
+	clientID, _ := in["clientID"].(string)
+	c := s.clients[clientID]
+	if c == nil {
+		return nil, invalid("invalid client ID")
+	}
+	if c.ThirdParty {
+		return nil, invalid("cannot create session for non-first party client")
+	}
+	if s.users[userID] == nil {
+		return nil, &fieldErr{"user not found", "NotFound", "UserNotFound"}
+	}
+	ip, _, _ := net.SplitHostPort(ex.r.RemoteAddr)
+	g := s.newGrantLocked(userID, clientID, device, ip)
+	at, life, err := s.issueAccessTokenLocked(g, requestOrigin(ex.r), s.opts.Now())
+	if err != nil {
+		return nil, &fieldErr{"unexpected error occurred", "InternalError", "UnexpectedError"}
+	}
+	ex.undo = append(ex.undo, func() { s.deleteGrantLocked(g.id) })
+	return createSessionPayload{at, g.refreshToken(), int(life / time.Second)}, nil
+}
+
+type createSessionPayload struct {
+	accessToken, refreshToken string
+	expiresIn                 int
+}
+
+func (createSessionPayload) typeName() string { return "CreateSessionPayload" }
+
+func (p createSessionPayload) field(_ *executor, name string, _ map[string]any) (any, *fieldErr) {
+	switch name {
+	case "accessToken":
+		return p.accessToken, nil
+	case "refreshToken":
+		return p.refreshToken, nil
+	case "tokenType":
+		return "Bearer", nil
+	case "expiresIn":
+		return p.expiresIn, nil
+	}
+	return nil, nil
+}
+
+// payload is a mutation payload whose only field is user.
+type payload struct {
+	name string
+	user *User
+}
+
+func (p payload) typeName() string { return p.name }
+
+func (p payload) field(_ *executor, name string, _ map[string]any) (any, *fieldErr) {
+	if name == "user" {
+		return userObj{p.user}, nil
+	}
+	return nil, nil
+}
+
+func datetime(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
+
+type userObj struct{ u *User }
+
+func (userObj) typeName() string { return "User" }
+
+func (o userObj) field(ex *executor, name string, _ map[string]any) (any, *fieldErr) {
+	u := o.u
+	switch name {
+	case "id":
+		return adminapi.UserNodeID(u.ID), nil
+	case "createdAt":
+		return datetime(u.CreatedAt), nil
+	case "updatedAt":
+		return datetime(u.UpdatedAt), nil
+	case "lastLoginAt":
+		return nil, nil
+	case "isDisabled":
+		return u.Disabled, nil
+	case "disableReason":
+		if u.DisableReason == "" {
+			return nil, nil
+		}
+		return u.DisableReason, nil
+	case "isDeactivated":
+		return u.Deactivated, nil
+	case "isAnonymous", "isAnonymized":
+		return false, nil
+	case "standardAttributes":
+		return u.standardAttributes(), nil
+	case "customAttributes":
+		if u.CustomAttributes == nil {
+			return map[string]any{}, nil
+		}
+		return u.CustomAttributes, nil
+	case "loginIDs":
+		return u.identities(), nil
+	case "identities":
+		return connection{"Identity", u.identities()}, nil
+	case "authenticators":
+		var items []any
+		if u.PasswordHash != "" {
+			items = append(items, authenticatorObj{u})
+		}
+		return connection{"Authenticator", items}, nil
+	case "sessions":
+		var gs []*grant
+		for _, g := range ex.s.grants {
+			if g.userID == u.ID {
+				gs = append(gs, g)
+			}
+		}
+		sort.Slice(gs, func(i, j int) bool { return gs[i].createdAt.After(gs[j].createdAt) })
+		items := make([]any, len(gs))
+		for i, g := range gs {
+			items[i] = sessionObj{g}
+		}
+		return connection{"Session", items}, nil
+	}
+	return nil, nil
+}
+
+func (u *User) identities() []any {
+	var out []any
+	for _, key := range []string{"email", "phone", "username"} {
+		if v := u.loginIDValue(key); v != "" {
+			out = append(out, identityObj{u, key, v})
+		}
+	}
+	if out == nil {
+		out = []any{}
+	}
+	return out
+}
+
+type identityObj struct {
+	u        *User
+	key, val string
+}
+
+func (identityObj) typeName() string { return "Identity" }
+
+func (o identityObj) field(_ *executor, name string, _ map[string]any) (any, *fieldErr) {
+	switch name {
+	case "id":
+		return adminapi.NodeID("Identity", o.u.ID+"-"+o.key), nil
+	case "type":
+		return "LOGIN_ID", nil
+	case "claims":
+		claim := map[string]string{"email": "email", "phone": "phone_number", "username": "preferred_username"}[o.key]
+		return map[string]any{
+			claim: o.val,
+			"https://authgear.com/claims/login_id/key":   o.key,
+			"https://authgear.com/claims/login_id/type":  o.key,
+			"https://authgear.com/claims/login_id/value": o.val,
+		}, nil
+	case "createdAt", "updatedAt":
+		return datetime(o.u.CreatedAt), nil
+	}
+	return nil, nil
+}
+
+type authenticatorObj struct{ u *User }
+
+func (authenticatorObj) typeName() string { return "Authenticator" }
+
+func (o authenticatorObj) field(_ *executor, name string, _ map[string]any) (any, *fieldErr) {
+	switch name {
+	case "id":
+		return adminapi.NodeID("Authenticator", o.u.ID+"-password"), nil
+	case "type":
+		return "PASSWORD", nil
+	case "kind":
+		return "PRIMARY", nil
+	case "isDefault":
+		return false, nil
+	case "claims":
+		return map[string]any{}, nil
+	case "createdAt", "updatedAt":
+		return datetime(o.u.CreatedAt), nil
+	}
+	return nil, nil
+}
+
+type sessionObj struct{ g *grant }
+
+func (sessionObj) typeName() string { return "Session" }
+
+func (o sessionObj) field(_ *executor, name string, _ map[string]any) (any, *fieldErr) {
+	g := o.g
+	switch name {
+	case "id":
+		return adminapi.NodeID("Session", g.id), nil
+	case "type":
+		return "OFFLINE_GRANT", nil
+	case "clientID":
+		return g.clientID, nil
+	case "amr":
+		return []any{}, nil
+	case "acr", "userAgent":
+		return nil, nil
+	case "displayName":
+		return deviceString(g.deviceInfo, "ios", "uname", "machine"), nil
+	case "applicationName":
+		return deviceString(g.deviceInfo, "ios", "NSBundle", "CFBundleDisplayName"), nil
+	case "createdAt", "updatedAt":
+		return datetime(g.createdAt), nil
+	case "lastAccessedAt":
+		return datetime(g.lastUsedAt), nil
+	case "createdByIP", "lastAccessedByIP":
+		return g.ip, nil
+	case "lastAccessedByIPCountryCode", "lastAccessedByIPEnglishCountryName":
+		return "", nil
+	}
+	return nil, nil
+}
+
+// deviceString digs a string out of device info; "" when absent. (Authgear
+// maps iOS machine codes such as "iPhone15,2" to model names; the fake
+// shows the code.)
+func deviceString(m map[string]any, path ...string) string {
+	var cur any = m
+	for _, p := range path {
+		mm, ok := cur.(map[string]any)
+		if !ok {
+			return ""
+		}
+		cur = mm[p]
+	}
+	s, _ := cur.(string)
+	return s
+}
+
+// connection is a relay connection over items of one node type.
+type connection struct {
+	node  string
+	items []any
+}
+
+func (c connection) typeName() string { return c.node + "Connection" }
+
+func (c connection) field(_ *executor, name string, _ map[string]any) (any, *fieldErr) {
+	switch name {
+	case "totalCount":
+		return len(c.items), nil
+	case "pageInfo":
+		return pageInfo{len(c.items)}, nil
+	case "edges":
+		out := make([]any, len(c.items))
+		for i, it := range c.items {
+			out[i] = edge{c.node, i, it}
+		}
+		return out, nil
+	}
+	return nil, nil
+}
+
+type edge struct {
+	node string
+	i    int
+	item any
+}
+
+func (e edge) typeName() string { return e.node + "Edge" }
+
+func (e edge) field(_ *executor, name string, _ map[string]any) (any, *fieldErr) {
+	switch name {
+	case "cursor":
+		return cursor(e.i), nil
+	case "node":
+		return e.item, nil
+	}
+	return nil, nil
+}
+
+func cursor(i int) string {
+	return base64.RawURLEncoding.EncodeToString([]byte("offset:" + itoa(i)))
+}
+
+func itoa(i int) string { b, _ := json.Marshal(i); return string(b) }
+
+type pageInfo struct{ n int }
+
+func (pageInfo) typeName() string { return "PageInfo" }
+
+func (p pageInfo) field(_ *executor, name string, _ map[string]any) (any, *fieldErr) {
+	switch name {
+	case "hasNextPage", "hasPreviousPage":
+		return false, nil
+	case "startCursor":
+		if p.n == 0 {
+			return nil, nil
+		}
+		return cursor(0), nil
+	case "endCursor":
+		if p.n == 0 {
+			return nil, nil
+		}
+		return cursor(p.n - 1), nil
+	}
+	return nil, nil
+}

@@ -1,0 +1,285 @@
+package authgeartest
+
+import (
+	"crypto/rsa"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/agmigrate/agmigrate/adminapi"
+)
+
+// Options configures a Server. The zero value is a usable project "myapp"
+// with one first-party client "test-client" and createSession disabled.
+type Options struct {
+	// ProjectID is the project ID, the audience of admin JWTs. Default "myapp".
+	ProjectID string
+	// Clients are the OAuth clients. Default: one Client{ID: "test-client"}.
+	Clients []Client
+	// LoginIDKeys are the configured login ID keys. Default: email, phone,
+	// username. (A new Authgear project has only email.)
+	LoginIDKeys []string
+	// EnableCreateSession turns on admin_api.create_session_enabled.
+	// Default false, as in a new Authgear project.
+	EnableCreateSession bool
+	// Now is the clock for every token and check. Default time.Now.
+	Now func() time.Time
+	// ImportPendingPolls is how many GETs an import job answers "pending"
+	// before it completes. Default 1, as a real job is seldom done at once.
+	ImportPendingPolls int
+	// AdminListener also starts the Admin API on a second server, as
+	// self-hosted Authgear runs it (see AdminURL).
+	AdminListener bool
+}
+
+// Client is an OAuth client of the fake project.
+type Client struct {
+	ID string
+	// ThirdParty marks a third_party_app client; createSession refuses it.
+	ThirdParty bool
+	// OpaqueAccessTokens makes the client issue opaque access tokens, as a
+	// client without "Issue JWT as access token" does.
+	OpaqueAccessTokens bool
+	// RotateRefreshTokens issues a new refresh token on every refresh and
+	// revokes the old one.
+	RotateRefreshTokens bool
+	// AccessTokenLifetime defaults to 1800 s; RefreshTokenLifetime to 52 weeks.
+	AccessTokenLifetime  time.Duration
+	RefreshTokenLifetime time.Duration
+}
+
+// Server is a running fake Authgear. Create it with NewServer and Close it
+// when done.
+type Server struct {
+	// URL is the public origin, e.g. "http://127.0.0.1:41234".
+	URL string
+
+	main, admin *httptest.Server
+	opts        Options
+	schema      *schemaHolder
+
+	mu            sync.Mutex
+	createSession bool
+	clients       map[string]*Client
+	users         map[string]*User // by uuid
+	order         []string         // user uuids in creation order
+	grants        map[string]*grant
+	accessTokens  map[string]*accessToken // by token hash
+	signingKeys   []*signingKey           // first signs; all are in the JWKS
+	adminKeys     []*adminKeyPair
+	imports       map[string]*importJob
+	faults        map[string]*Fault
+
+	cmu   sync.Mutex // guards calls, so counting works under mu too
+	calls map[string]int
+}
+
+// NewServer starts a fake Authgear with opts.
+func NewServer(opts Options) *Server {
+	if opts.ProjectID == "" {
+		opts.ProjectID = "myapp"
+	}
+	if len(opts.Clients) == 0 {
+		opts.Clients = []Client{{ID: "test-client"}}
+	}
+	if len(opts.LoginIDKeys) == 0 {
+		opts.LoginIDKeys = []string{"email", "phone", "username"}
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.ImportPendingPolls == 0 {
+		opts.ImportPendingPolls = 1
+	}
+	s := &Server{
+		opts:          opts,
+		schema:        loadSchema(),
+		createSession: opts.EnableCreateSession,
+		clients:       map[string]*Client{},
+		users:         map[string]*User{},
+		grants:        map[string]*grant{},
+		accessTokens:  map[string]*accessToken{},
+		imports:       map[string]*importJob{},
+		calls:         map[string]int{},
+		faults:        map[string]*Fault{},
+	}
+	for i := range opts.Clients {
+		c := opts.Clients[i]
+		if c.AccessTokenLifetime == 0 {
+			c.AccessTokenLifetime = 1800 * time.Second
+		}
+		if c.RefreshTokenLifetime == 0 {
+			c.RefreshTokenLifetime = 52 * 7 * 24 * time.Hour
+		}
+		s.clients[c.ID] = &c
+	}
+	s.signingKeys = []*signingKey{newSigningKey(sharedKey(0), opts.Now())}
+	s.adminKeys = []*adminKeyPair{{kid: "fake-admin-key-1", priv: sharedKey(1)}}
+
+	s.main = httptest.NewServer(http.HandlerFunc(s.serveMain))
+	s.URL = s.main.URL
+	if opts.AdminListener {
+		s.admin = httptest.NewServer(http.HandlerFunc(s.serveAdmin))
+	}
+	return s
+}
+
+// Close shuts the servers down.
+func (s *Server) Close() {
+	s.main.Close()
+	if s.admin != nil {
+		s.admin.Close()
+	}
+}
+
+// Host is the public origin's host:port.
+func (s *Server) Host() string { u, _ := url.Parse(s.URL); return u.Host }
+
+// AdminURL is the base URL of the separate admin listener (Options.
+// AdminListener), or "" without one. Calls there must carry the public host
+// in the Host header, or session tokens get the admin origin in iss/aud,
+// as with a real self-hosted Authgear.
+func (s *Server) AdminURL() string {
+	if s.admin == nil {
+		return ""
+	}
+	return s.admin.URL
+}
+
+// ProjectID returns the project ID.
+func (s *Server) ProjectID() string { return s.opts.ProjectID }
+
+// AdminKey returns the admin key (private key and key ID) that the Admin
+// API accepts.
+func (s *Server) AdminKey() *adminapi.AdminKey {
+	s.mu.Lock()
+	k := s.adminKeys[0]
+	s.mu.Unlock()
+	ak, err := adminapi.NewAdminKey(k.priv, k.kid)
+	if err != nil {
+		panic("authgeartest: " + err.Error()) // the fake's own key is always valid
+	}
+	return ak
+}
+
+// AdminKeyPEM returns the admin private key as the portal downloads it
+// (PKCS #8 PEM), with its key ID.
+func (s *Server) AdminKeyPEM() (pem []byte, keyID string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	k := s.adminKeys[0]
+	return pemPKCS8(k.priv), k.kid
+}
+
+// AdminClient returns an adminapi client for this server, reaching the
+// Admin API on the public origin.
+func (s *Server) AdminClient() *adminapi.Client {
+	c, err := adminapi.New(adminapi.Config{Endpoint: s.URL, ProjectID: s.opts.ProjectID, Key: s.AdminKey()})
+	if err != nil {
+		panic("authgeartest: " + err.Error())
+	}
+	return c
+}
+
+// SetCreateSessionEnabled switches the createSession feature flag.
+func (s *Server) SetCreateSessionEnabled(on bool) {
+	s.mu.Lock()
+	s.createSession = on
+	s.mu.Unlock()
+}
+
+// Calls returns how many times name was called. Names: the GraphQL root
+// fields ("getUserByLoginID", "createSession", "node", …), "graphql" (every
+// GraphQL request that passed admin auth), "admin.forbidden", "discovery",
+// "jwks", "token", "userinfo", "import.create", "import.get".
+func (s *Server) Calls(name string) int {
+	s.cmu.Lock()
+	defer s.cmu.Unlock()
+	return s.calls[name]
+}
+
+// AllCalls returns a copy of every counter.
+func (s *Server) AllCalls() map[string]int {
+	s.cmu.Lock()
+	defer s.cmu.Unlock()
+	out := make(map[string]int, len(s.calls))
+	for k, v := range s.calls {
+		out[k] = v
+	}
+	return out
+}
+
+// ResetCalls sets every counter to zero.
+func (s *Server) ResetCalls() {
+	s.cmu.Lock()
+	s.calls = map[string]int{}
+	s.cmu.Unlock()
+}
+
+func (s *Server) count(name string) {
+	s.cmu.Lock()
+	s.calls[name]++
+	s.cmu.Unlock()
+}
+
+// SessionCount returns how many sessions (refresh-token grants) exist,
+// for one user (by uuid) or, with "", for all users.
+func (s *Server) SessionCount(userID string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for _, g := range s.grants {
+		if userID == "" || g.userID == userID {
+			n++
+		}
+	}
+	return n
+}
+
+// Sessions lists the sessions of a user (by uuid; "" for all), oldest first.
+func (s *Server) Sessions(userID string) []SessionInfo {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []SessionInfo
+	for _, g := range s.grants {
+		if userID == "" || g.userID == userID {
+			out = append(out, SessionInfo{ID: g.id, UserID: g.userID, ClientID: g.clientID, CreatedAt: g.createdAt, DeviceInfo: g.deviceInfo})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].CreatedAt.Before(out[j].CreatedAt) || out[i].CreatedAt.Equal(out[j].CreatedAt) && out[i].ID < out[j].ID })
+	return out
+}
+
+// SessionInfo describes one session the fake holds.
+type SessionInfo struct {
+	ID         string // the offline grant uuid (the refresh token's prefix)
+	UserID     string
+	ClientID   string
+	CreatedAt  time.Time
+	DeviceInfo map[string]any
+}
+
+// RevokeSession deletes a session; its refresh token and access tokens stop
+// working.
+func (s *Server) RevokeSession(id string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.deleteGrantLocked(id)
+}
+
+func (s *Server) deleteGrantLocked(id string) {
+	delete(s.grants, id)
+	for h, at := range s.accessTokens {
+		if at.grantID == id {
+			delete(s.accessTokens, h)
+		}
+	}
+}
+
+type adminKeyPair struct {
+	kid  string
+	priv *rsa.PrivateKey
+}
