@@ -179,8 +179,8 @@ func (s *Server) importRecordLocked(job *importJob, rec map[string]any) (outcome
 		return "failed", "", nil, validationError("required", "", map[string]any{"actual": actual, "expected": []string{job.ident}, "missing": []string{job.ident}})
 	}
 	if e, ok := rec["email"].(string); ok {
-		if _, err := normalizeLoginID("email", e); err != nil {
-			return "failed", "", nil, validationError("format", "/email", map[string]any{"format": "email", "error": "invalid email address"})
+		if err := checkEmail(e); err != nil {
+			return "failed", "", nil, validationError("format", "/email", map[string]any{"format": "email", "error": err.Error()})
 		}
 	}
 	if p, ok := rec["phone_number"].(string); ok && !e164RE.MatchString(p) {

@@ -50,6 +50,11 @@ func (s *Server) addUserLocked(u User) (string, error) {
 	if u.ID == "" {
 		u.ID = newUUID()
 	}
+	if u.Email != "" {
+		if err := checkEmail(u.Email); err != nil {
+			return "", err
+		}
+	}
 	if _, dup := s.users[u.ID]; dup {
 		return "", fmt.Errorf("user %s exists", u.ID)
 	}
@@ -159,14 +164,12 @@ var phoneInput = regexp.MustCompile(`^ *\+[0-9 \-]*$`)
 func normalizeLoginID(key, v string) (string, error) {
 	switch key {
 	case "email":
-		if v == "" {
-			return "", fmt.Errorf("empty")
-		}
-		a, err := mail.ParseAddress(v)
-		if err != nil || a.Address != v || a.Name != "" {
+		// Only the shape that lets the address be split is required here:
+		// Authgear's lookup answers "  a@b.c  " with no user, not an error.
+		at := strings.LastIndexByte(v, '@')
+		if at <= 0 || at == len(v)-1 {
 			return "", fmt.Errorf("not an email address")
 		}
-		at := strings.LastIndexByte(v, '@')
 		return strings.ToLower(v[:at]) + "@" + strings.ToLower(v[at+1:]), nil
 	case "username":
 		if v == "" || strings.ContainsAny(v, " \t\r\n") {
@@ -247,4 +250,16 @@ func (u *User) standardAttributes() map[string]any {
 	}
 	out["updated_at"] = u.UpdatedAt.Unix()
 	return out
+}
+
+// checkEmail is the stricter check for creating a login ID.
+func checkEmail(v string) error {
+	a, err := mail.ParseAddress(v)
+	if err != nil {
+		return fmt.Errorf("invalid email address: %v", err)
+	}
+	if a.Address != v || a.Name != "" {
+		return fmt.Errorf("invalid email address: not a bare address")
+	}
+	return nil
 }
