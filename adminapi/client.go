@@ -221,6 +221,12 @@ func (c *Client) MakeRequest(ctx context.Context, req *graphql.Request, resp *gr
 	if status != http.StatusOK {
 		return httpError(status, data)
 	}
+	return decodeGraphQL(data, resp)
+}
+
+// decodeGraphQL fills resp.Data from a 200 answer and turns its errors
+// array into GraphQLErrors.
+func decodeGraphQL(data []byte, resp *graphql.Response) error {
 	var raw struct {
 		Data   json.RawMessage `json:"data"`
 		Errors []struct {

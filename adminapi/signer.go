@@ -30,6 +30,7 @@ type Signer struct {
 	mu      sync.Mutex
 	token   string
 	renewAt time.Time
+	signed  int // how many tokens were signed; tests read it
 }
 
 // NewSigner returns a signer for projectID (the project ID, e.g. "myapp",
@@ -63,6 +64,7 @@ func (s *Signer) Token(_ context.Context) (string, error) {
 		return "", err
 	}
 	s.token = tok
+	s.signed++
 	s.renewAt = now.Add(s.lifetime - s.lifetime/5)
 	return tok, nil
 }

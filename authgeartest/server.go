@@ -249,7 +249,9 @@ func (s *Server) Sessions(userID string) []SessionInfo {
 			out = append(out, SessionInfo{ID: g.id, UserID: g.userID, ClientID: g.clientID, CreatedAt: g.createdAt, DeviceInfo: g.deviceInfo})
 		}
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].CreatedAt.Before(out[j].CreatedAt) || out[i].CreatedAt.Equal(out[j].CreatedAt) && out[i].ID < out[j].ID })
+	sort.Slice(out, func(i, j int) bool {
+		return out[i].CreatedAt.Before(out[j].CreatedAt) || out[i].CreatedAt.Equal(out[j].CreatedAt) && out[i].ID < out[j].ID
+	})
 	return out
 }
 
