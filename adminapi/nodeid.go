@@ -24,6 +24,13 @@ func UserNodeID(userID string) string { return NodeID("User", userID) }
 // ParseNodeID splits a relay node ID into its type and ID. It accepts only
 // what Authgear accepts: unpadded base64url of "<type>:<id>".
 func ParseNodeID(nodeID string) (typ, id string, err error) {
+	// The decoder skips \r and \n; refuse them (and anything else outside
+	// the alphabet) so that one node has exactly one spelling.
+	for i := 0; i < len(nodeID); i++ {
+		if c := nodeID[i]; !('A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-' || c == '_') {
+			return "", "", fmt.Errorf("%w: not unpadded base64url", ErrInvalidNodeID)
+		}
+	}
 	raw, err := base64.RawURLEncoding.Strict().DecodeString(nodeID)
 	if err != nil || len(nodeID) == 0 {
 		return "", "", fmt.Errorf("%w: not unpadded base64url", ErrInvalidNodeID)

@@ -1,0 +1,193 @@
+package adminapi_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/agmigrate/agmigrate/adminapi"
+	"github.com/agmigrate/agmigrate/authgeartest"
+)
+
+const hash = "$2a$10$SzHs5IoxKip.bE2Qukqywui2VT9mjGGZrr6EsxCrImwRvHR6f3E82"
+
+func TestValidateImport(t *testing.T) {
+	t.Parallel()
+	req := adminapi.ImportRequest{Identifier: adminapi.IdentifierEmail, Records: []adminapi.ImportRecord{
+		{Email: adminapi.Str("ok@example.com"), Password: &adminapi.ImportPassword{Type: "bcrypt", PasswordHash: hash}},
+		{Email: adminapi.Str("md5@example.com"), Password: &adminapi.ImportPassword{Type: "md5", PasswordHash: "5f4dcc3b5aa765d61d8327deb882cf99"}},
+		{Email: adminapi.Str("badhash@example.com"), Password: &adminapi.ImportPassword{Type: "bcrypt", PasswordHash: "not-a-bcrypt-hash"}},
+		{Name: adminapi.Str("No Email")},
+		{Email: adminapi.Str("not-an-email")},
+		{Email: adminapi.Str("OK@example.com")},
+		{Email: adminapi.Str("phone@example.com"), PhoneNumber: adminapi.Str("91234567")},
+		{Email: adminapi.Str("null@example.com"), Null: []string{"email"}},
+		{Email: adminapi.Str("roles@example.com"), Roles: []string{""}},
+		{Email: adminapi.Str("totp@example.com"), MFA: &adminapi.ImportMFA{TOTP: &adminapi.ImportTOTP{Secret: "not base32!"}}},
+	}}
+	got := map[string]bool{}
+	for _, p := range adminapi.ValidateImport(req) {
+		got[fmt.Sprintf("%d %s", p.Index, p.Field)] = true
+	}
+	want := []string{"1 password.type", "2 password.password_hash", "3 email", "4 email", "5 email", "6 phone_number", "7 email", "8 roles", "9 mfa.totp.secret"}
+	for _, w := range want {
+		if !got[w] {
+			t.Errorf("no problem reported for %q", w)
+		}
+	}
+	if len(got) != len(want) {
+		t.Errorf("problems %v, want exactly %v", got, want)
+	}
+	if ps := adminapi.ValidateImport(adminapi.ImportRequest{Identifier: "email_address", Records: req.Records[:1]}); len(ps) != 1 || ps[0].Index != -1 {
+		t.Errorf("bad identifier: %v", ps)
+	}
+}
+
+func TestImportRefusesInvalidRecordsWithoutSending(t *testing.T) {
+	t.Parallel()
+	fake := newFake(t, authgeartest.Options{})
+	_, err := fake.AdminClient().Import(ctx(t), adminapi.ImportRequest{Identifier: adminapi.IdentifierPhone, Records: []adminapi.ImportRecord{
+		{PhoneNumber: adminapi.Str("+85291234567")},
+		{PhoneNumber: adminapi.Str("+85291234567")},
+	}})
+	var ire *adminapi.InvalidRecordsError
+	if !errors.Is(err, adminapi.ErrInvalidRecords) || !errors.As(err, &ire) || len(ire.Problems) != 1 || ire.Problems[0].Index != 1 {
+		t.Fatalf("err = %v, want one duplicate-identifier problem at record 1", err)
+	}
+	if n := fake.Calls("import.create"); n != 0 {
+		t.Errorf("%d import requests sent for invalid records", n)
+	}
+}
+
+// Records that together pass the 500 KB body limit are split into several
+// jobs; the report maps every outcome back to its record.
+func TestImportSplitsAndWaits(t *testing.T) {
+	t.Parallel()
+	fake := newFake(t, authgeartest.Options{})
+	existing := fake.AddUser(authgeartest.User{Email: "user-0007@example.com"})
+	bio := strings.Repeat("x", 4000)
+	var recs []adminapi.ImportRecord
+	for i := 0; i < 300; i++ { // ~1.2 MB: three jobs
+		recs = append(recs, adminapi.ImportRecord{
+			Email:    adminapi.Str(fmt.Sprintf("user-%04d@example.com", i)),
+			Name:     adminapi.Str(fmt.Sprintf("User %d", i)),
+			Profile:  adminapi.Str(bio),
+			Password: &adminapi.ImportPassword{Type: "bcrypt", PasswordHash: hash},
+		})
+	}
+	c := fake.AdminClient()
+	batch, err := c.Import(ctx(t), adminapi.ImportRequest{Identifier: adminapi.IdentifierEmail, Records: recs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(batch.Jobs) < 3 {
+		t.Fatalf("%d jobs for ~1.2 MB of records, want at least 3", len(batch.Jobs))
+	}
+	next := 0
+	for _, j := range batch.Jobs {
+		if j.Offset != next || j.Count == 0 {
+			t.Fatalf("jobs do not cover the records in order: %+v", batch.Jobs)
+		}
+		next += j.Count
+	}
+	if next != len(recs) {
+		t.Fatalf("jobs cover %d records, want %d", next, len(recs))
+	}
+	rep, err := c.WaitImport(ctx(t), batch, 10*time.Millisecond)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Summary.Total != 300 || rep.Summary.Inserted != 299 || rep.Summary.Skipped != 1 {
+		t.Errorf("summary %+v, want 300 total, 299 inserted, 1 skipped", rep.Summary)
+	}
+	for _, d := range rep.Details {
+		if d.Index == 7 {
+			if d.Outcome != adminapi.OutcomeSkipped || d.UserID != existing {
+				t.Errorf("record 7: %s %s, want skipped %s", d.Outcome, d.UserID, existing)
+			}
+		} else if d.Outcome != adminapi.OutcomeInserted || d.UserID == "" {
+			t.Errorf("record %d: %s", d.Index, d.Outcome)
+		}
+		if strings.Contains(string(d.Record), hash) {
+			t.Fatalf("record %d echoes its password hash", d.Index)
+		}
+	}
+	if u, err := c.GetUserByLoginID(ctx(t), "email", "user-0299@example.com"); err != nil || u.StandardAttributes["name"] != "User 299" {
+		t.Errorf("imported user: %+v, %v", u, err)
+	}
+}
+
+func TestImportUpsertAndNull(t *testing.T) {
+	t.Parallel()
+	fake := newFake(t, authgeartest.Options{})
+	bob := fake.AddUser(authgeartest.User{Email: "bob@example.com", StandardAttributes: map[string]any{"nickname": "bobby"}})
+	c := fake.AdminClient()
+	batch, err := c.Import(ctx(t), adminapi.ImportRequest{Identifier: adminapi.IdentifierEmail, Upsert: true, Records: []adminapi.ImportRecord{
+		{Email: adminapi.Str("bob@example.com"), Name: adminapi.Str("Bob Updated"), Null: []string{"nickname"}},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := c.WaitImport(ctx(t), batch, 5*time.Millisecond)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Summary.Updated != 1 || rep.Details[0].UserID != bob {
+		t.Fatalf("report %+v", rep)
+	}
+	u, _ := fake.User(bob)
+	if u.StandardAttributes["name"] != "Bob Updated" || u.StandardAttributes["nickname"] != nil {
+		t.Errorf("attributes %v: name not set or nickname not removed", u.StandardAttributes)
+	}
+}
+
+func TestWaitImportJobHonoursContext(t *testing.T) {
+	t.Parallel()
+	fake := newFake(t, authgeartest.Options{ImportPendingPolls: 1 << 30})
+	c := fake.AdminClient()
+	batch, err := c.Import(ctx(t), adminapi.ImportRequest{Identifier: adminapi.IdentifierEmail, Records: []adminapi.ImportRecord{{Email: adminapi.Str("x@example.com")}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	_, err = c.WaitImportJob(cx, batch.Jobs[0].ID, 10*time.Millisecond)
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("err = %v, want the context's deadline", err)
+	}
+	if time.Since(start) > 5*time.Second {
+		t.Errorf("WaitImportJob took %v to notice the deadline", time.Since(start))
+	}
+	if fake.Calls("import.get") < 2 {
+		t.Errorf("polled %d times", fake.Calls("import.get"))
+	}
+}
+
+func TestImportJobNotFound(t *testing.T) {
+	t.Parallel()
+	fake := newFake(t, authgeartest.Options{})
+	_, err := fake.AdminClient().ImportJob(ctx(t), "userimport_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")
+	var he *adminapi.HTTPError
+	if !errors.Is(err, adminapi.ErrImportJobNotFound) || !errors.As(err, &he) || he.StatusCode != 404 {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestImportRecordMarshalsNull(t *testing.T) {
+	r := adminapi.ImportRecord{Email: adminapi.Str("a@example.com"), Null: []string{"name", "phone_number"}}
+	b, err := r.MarshalJSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := string(b); got != `{"email":"a@example.com","name":null,"phone_number":null}` {
+		t.Errorf("got %s", got)
+	}
+	r.Null = []string{"roles"}
+	if _, err := r.MarshalJSON(); err == nil {
+		t.Error("roles cannot be null, but marshalled")
+	}
+}
