@@ -283,13 +283,13 @@ func TestNewRefusesBadConfig(t *testing.T) {
 	fake := newFake(t, authgeartest.Options{})
 	key := fake.AdminKey()
 	for name, cfg := range map[string]adminapi.Config{
-		"no endpoint":        {ProjectID: "myapp", Key: key},
-		"relative endpoint":  {Endpoint: "myapp.authgear.cloud", ProjectID: "myapp", Key: key},
-		"endpoint w/ query":  {Endpoint: "https://a.example?x=1", ProjectID: "myapp", Key: key},
-		"no key":             {Endpoint: "https://a.example", ProjectID: "myapp"},
-		"no project":         {Endpoint: "https://a.example", Key: key},
-		"project is a URL":   {Endpoint: "https://a.example", ProjectID: "https://a.example", Key: key},
-		"bad admin URL":      {Endpoint: "https://a.example", AdminURL: "ftp://x", ProjectID: "myapp", Key: key},
+		"no endpoint":       {ProjectID: "myapp", Key: key},
+		"relative endpoint": {Endpoint: "myapp.authgear.cloud", ProjectID: "myapp", Key: key},
+		"endpoint w/ query": {Endpoint: "https://a.example?x=1", ProjectID: "myapp", Key: key},
+		"no key":            {Endpoint: "https://a.example", ProjectID: "myapp"},
+		"no project":        {Endpoint: "https://a.example", Key: key},
+		"project is a URL":  {Endpoint: "https://a.example", ProjectID: "https://a.example", Key: key},
+		"bad admin URL":     {Endpoint: "https://a.example", AdminURL: "ftp://x", ProjectID: "myapp", Key: key},
 	} {
 		if _, err := adminapi.New(cfg); !errors.Is(err, adminapi.ErrInvalidConfig) {
 			t.Errorf("%s: err = %v, want ErrInvalidConfig", name, err)

@@ -82,15 +82,21 @@ func TestLoadKeyRefusesBadKeys(t *testing.T) {
 	pkcs1 := pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(priv)})
 	for name, f := range map[string]func() error{
 		"PEM without key ID": func() error { _, err := ParseKeyPEM(pkcs1, ""); return err },
-		"EC key":             func() error { _, err := ParseKeyPEM(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: ecDER}), "k"); return err },
-		"1024-bit RSA":       func() error { _, err := ParseKeyPEM(pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(small)}), "k"); return err },
-		"public key":         func() error { _, err := ParseKeyJWK(pubJSON, ""); return err },
-		"RS512 key":          func() error { _, err := ParseKeyJWK(rs512JSON, ""); return err },
-		"JWK without kid":    func() error { _, err := ParseKeyJWK(noKidJSON, ""); return err },
-		"kid mismatch":       func() error { _, err := ParseKeyJWK(rs512JSON, "other"); return err },
-		"empty set":          func() error { _, err := ParseKeyJWK([]byte(`{"keys":[]}`), ""); return err },
-		"garbage":            func() error { _, err := ParseKeyJWK([]byte("nope"), ""); return err },
-		"missing file":       func() error { _, err := LoadKeyFile(filepath.Join(t.TempDir(), "none"), "k"); return err },
+		"EC key": func() error {
+			_, err := ParseKeyPEM(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: ecDER}), "k")
+			return err
+		},
+		"1024-bit RSA": func() error {
+			_, err := ParseKeyPEM(pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(small)}), "k")
+			return err
+		},
+		"public key":      func() error { _, err := ParseKeyJWK(pubJSON, ""); return err },
+		"RS512 key":       func() error { _, err := ParseKeyJWK(rs512JSON, ""); return err },
+		"JWK without kid": func() error { _, err := ParseKeyJWK(noKidJSON, ""); return err },
+		"kid mismatch":    func() error { _, err := ParseKeyJWK(rs512JSON, "other"); return err },
+		"empty set":       func() error { _, err := ParseKeyJWK([]byte(`{"keys":[]}`), ""); return err },
+		"garbage":         func() error { _, err := ParseKeyJWK([]byte("nope"), ""); return err },
+		"missing file":    func() error { _, err := LoadKeyFile(filepath.Join(t.TempDir(), "none"), "k"); return err },
 	} {
 		if err := f(); !errors.Is(err, ErrInvalidKey) {
 			t.Errorf("%s: err = %v, want ErrInvalidKey", name, err)

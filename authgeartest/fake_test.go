@@ -230,9 +230,13 @@ func TestGraphQLExecution(t *testing.T) {
 		check             func(answer) bool
 	}{
 		{"unknown field", "", `{"query":"{ getUserByLoginID(loginIDKey: \"email\", loginIDValue: \"a@b.c\") { nope } }"}`, 200,
-			func(a answer) bool { return strings.Contains(string(a.body), `"data":null`) && strings.Contains(string(a.body), `Cannot query field \"nope\" on type \"User\".`) }},
+			func(a answer) bool {
+				return strings.Contains(string(a.body), `"data":null`) && strings.Contains(string(a.body), `Cannot query field \"nope\" on type \"User\".`)
+			}},
 		{"missing variable", "", `{"query":"query($v: String!) { getUserByLoginID(loginIDKey: \"email\", loginIDValue: $v) { id } }"}`, 200,
-			func(a answer) bool { return strings.Contains(string(a.body), `Variable \"$v\" of required type \"String!\" was not provided.`) }},
+			func(a answer) bool {
+				return strings.Contains(string(a.body), `Variable \"$v\" of required type \"String!\" was not provided.`)
+			}},
 		{"operation name", "", `{"query":"query A { __typename } query B { b: __typename }","operationName":"B"}`, 200,
 			func(a answer) bool { return string(a.body) == `{"data":{"b":"Query"}}` }},
 		{"unknown operation name", "", `{"query":"query A { __typename }","operationName":"C"}`, 200,
