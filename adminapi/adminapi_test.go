@@ -12,13 +12,6 @@ import (
 	"github.com/lestrrat-go/jwx/v2/jwt"
 )
 
-func newFake(t *testing.T, opts authgeartest.Options) *authgeartest.Server {
-	t.Helper()
-	s := authgeartest.NewServer(opts)
-	t.Cleanup(s.Close)
-	return s
-}
-
 func ctx(t *testing.T) context.Context {
 	t.Helper()
 	c, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -28,7 +21,7 @@ func ctx(t *testing.T) context.Context {
 
 func TestGetUserByLoginID(t *testing.T) {
 	t.Parallel()
-	fake := newFake(t, authgeartest.Options{})
+	fake := authgeartest.New(t, authgeartest.Options{})
 	alice := fake.AddUser(authgeartest.User{Email: "alice@example.com", Phone: "+85291234567", Username: "alice"})
 	carol := fake.AddUser(authgeartest.User{Email: "carol@example.com", Disabled: true})
 	dave := fake.AddUser(authgeartest.User{Email: "dave@example.com", Deactivated: true})
@@ -80,7 +73,7 @@ func TestGetUserByLoginID(t *testing.T) {
 
 func TestInvalidLoginIDKeepsAuthgearFields(t *testing.T) {
 	t.Parallel()
-	fake := newFake(t, authgeartest.Options{LoginIDKeys: []string{"email"}})
+	fake := authgeartest.New(t, authgeartest.Options{LoginIDKeys: []string{"email"}})
 	_, err := fake.AdminClient().GetUserByLoginID(ctx(t), "phone", "+85291234567")
 	var ge *adminapi.GraphQLError
 	if !errors.As(err, &ge) {
@@ -96,7 +89,7 @@ func TestInvalidLoginIDKeepsAuthgearFields(t *testing.T) {
 
 func TestCreateSession(t *testing.T) {
 	t.Parallel()
-	fake := newFake(t, authgeartest.Options{EnableCreateSession: true})
+	fake := authgeartest.New(t, authgeartest.Options{EnableCreateSession: true})
 	alice := fake.AddUser(authgeartest.User{Email: "alice@example.com", Roles: []string{"admin"}})
 	c := fake.AdminClient()
 
@@ -133,7 +126,7 @@ func TestCreateSession(t *testing.T) {
 
 func TestCreateSessionErrors(t *testing.T) {
 	t.Parallel()
-	fake := newFake(t, authgeartest.Options{
+	fake := authgeartest.New(t, authgeartest.Options{
 		Clients: []authgeartest.Client{{ID: "test-client"}, {ID: "partner", ThirdParty: true}},
 	})
 	alice := fake.AddUser(authgeartest.User{Email: "alice@example.com"})
@@ -170,8 +163,8 @@ func TestCreateSessionErrors(t *testing.T) {
 
 func TestForbidden(t *testing.T) {
 	t.Parallel()
-	fake := newFake(t, authgeartest.Options{})
-	other := newFake(t, authgeartest.Options{})
+	fake := authgeartest.New(t, authgeartest.Options{})
+	other := authgeartest.New(t, authgeartest.Options{})
 	other.AddAdminKey("someone-elses-key")
 
 	// Right key, wrong project ID.
@@ -194,7 +187,7 @@ func TestForbidden(t *testing.T) {
 
 func TestTransientFailures(t *testing.T) {
 	t.Parallel()
-	fake := newFake(t, authgeartest.Options{})
+	fake := authgeartest.New(t, authgeartest.Options{})
 	c := fake.AdminClient()
 	cases := []struct {
 		name  string
@@ -230,7 +223,7 @@ func TestTransientFailures(t *testing.T) {
 
 func TestOtherGraphQLErrorKeepsFields(t *testing.T) {
 	t.Parallel()
-	fake := newFake(t, authgeartest.Options{EnableCreateSession: true})
+	fake := authgeartest.New(t, authgeartest.Options{EnableCreateSession: true})
 	alice := fake.AddUser(authgeartest.User{Email: "alice@example.com"})
 	fake.SetFault("createSession", authgeartest.Fault{GraphQLError: &authgeartest.GraphQLError{Message: "quota exceeded", ErrorName: "TooManyRequest", Reason: "UsageLimitExceeded"}})
 	_, err := fake.AdminClient().CreateSession(ctx(t), adminapi.UserNodeID(alice), "test-client", nil)
@@ -250,7 +243,7 @@ func TestOtherGraphQLErrorKeepsFields(t *testing.T) {
 // the public origin.
 func TestSeparateAdminListener(t *testing.T) {
 	t.Parallel()
-	fake := newFake(t, authgeartest.Options{EnableCreateSession: true, AdminListener: true})
+	fake := authgeartest.New(t, authgeartest.Options{EnableCreateSession: true, AdminListener: true})
 	alice := fake.AddUser(authgeartest.User{Email: "alice@example.com"})
 
 	issuer := func(cfg adminapi.Config) string {
@@ -280,7 +273,7 @@ func TestSeparateAdminListener(t *testing.T) {
 
 func TestNewRefusesBadConfig(t *testing.T) {
 	t.Parallel()
-	fake := newFake(t, authgeartest.Options{})
+	fake := authgeartest.New(t, authgeartest.Options{})
 	key := fake.AdminKey()
 	for name, cfg := range map[string]adminapi.Config{
 		"no endpoint":       {ProjectID: "myapp", Key: key},

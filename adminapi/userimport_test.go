@@ -48,7 +48,7 @@ func TestValidateImport(t *testing.T) {
 
 func TestImportRefusesInvalidRecordsWithoutSending(t *testing.T) {
 	t.Parallel()
-	fake := newFake(t, authgeartest.Options{})
+	fake := authgeartest.New(t, authgeartest.Options{})
 	_, err := fake.AdminClient().Import(ctx(t), adminapi.ImportRequest{Identifier: adminapi.IdentifierPhone, Records: []adminapi.ImportRecord{
 		{PhoneNumber: adminapi.Str("+85291234567")},
 		{PhoneNumber: adminapi.Str("+85291234567")},
@@ -66,7 +66,7 @@ func TestImportRefusesInvalidRecordsWithoutSending(t *testing.T) {
 // jobs; the report maps every outcome back to its record.
 func TestImportSplitsAndWaits(t *testing.T) {
 	t.Parallel()
-	fake := newFake(t, authgeartest.Options{})
+	fake := authgeartest.New(t, authgeartest.Options{})
 	existing := fake.AddUser(authgeartest.User{Email: "user-0007@example.com"})
 	bio := strings.Repeat("x", 4000)
 	var recs []adminapi.ImportRecord
@@ -122,7 +122,7 @@ func TestImportSplitsAndWaits(t *testing.T) {
 
 func TestImportUpsertAndNull(t *testing.T) {
 	t.Parallel()
-	fake := newFake(t, authgeartest.Options{})
+	fake := authgeartest.New(t, authgeartest.Options{})
 	bob := fake.AddUser(authgeartest.User{Email: "bob@example.com", StandardAttributes: map[string]any{"nickname": "bobby"}})
 	c := fake.AdminClient()
 	batch, err := c.Import(ctx(t), adminapi.ImportRequest{Identifier: adminapi.IdentifierEmail, Upsert: true, Records: []adminapi.ImportRecord{
@@ -146,7 +146,7 @@ func TestImportUpsertAndNull(t *testing.T) {
 
 func TestWaitImportJobHonoursContext(t *testing.T) {
 	t.Parallel()
-	fake := newFake(t, authgeartest.Options{ImportPendingPolls: 1 << 30})
+	fake := authgeartest.New(t, authgeartest.Options{ImportPendingPolls: 1 << 30})
 	c := fake.AdminClient()
 	batch, err := c.Import(ctx(t), adminapi.ImportRequest{Identifier: adminapi.IdentifierEmail, Records: []adminapi.ImportRecord{{Email: adminapi.Str("x@example.com")}}})
 	if err != nil {
@@ -169,7 +169,7 @@ func TestWaitImportJobHonoursContext(t *testing.T) {
 
 func TestImportJobNotFound(t *testing.T) {
 	t.Parallel()
-	fake := newFake(t, authgeartest.Options{})
+	fake := authgeartest.New(t, authgeartest.Options{})
 	_, err := fake.AdminClient().ImportJob(ctx(t), "userimport_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")
 	var he *adminapi.HTTPError
 	if !errors.Is(err, adminapi.ErrImportJobNotFound) || !errors.As(err, &he) || he.StatusCode != 404 {

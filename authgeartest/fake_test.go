@@ -18,13 +18,6 @@ import (
 	"github.com/lestrrat-go/jwx/v2/jwt"
 )
 
-func newFake(t *testing.T, opts authgeartest.Options) *authgeartest.Server {
-	t.Helper()
-	s := authgeartest.NewServer(opts)
-	t.Cleanup(s.Close)
-	return s
-}
-
 // clock is a test clock the fake reads.
 type clock struct {
 	mu  sync.Mutex
@@ -94,7 +87,7 @@ func gql(t *testing.T, s *authgeartest.Server, query string, vars map[string]any
 
 func TestDiscoveryAndJWKSRotation(t *testing.T) {
 	t.Parallel()
-	s := newFake(t, authgeartest.Options{})
+	s := authgeartest.New(t, authgeartest.Options{})
 	d := do(t, "GET", s.URL+"/.well-known/openid-configuration", nil, "").json(t)
 	if d["issuer"] != s.URL || d["jwks_uri"] != s.URL+"/oauth2/jwks" || d["token_endpoint"] != s.URL+"/oauth2/token" {
 		t.Fatalf("discovery %v", d)
@@ -146,7 +139,7 @@ func TestDiscoveryAndJWKSRotation(t *testing.T) {
 func TestAdminAuth(t *testing.T) {
 	t.Parallel()
 	c := &clock{now: time.Now()}
-	s := newFake(t, authgeartest.Options{Now: c.Now})
+	s := authgeartest.New(t, authgeartest.Options{Now: c.Now})
 	pemBytes, kid := s.AdminKeyPEM()
 	key := parseRSA(t, pemBytes)
 	now := c.Now().Unix()
@@ -203,7 +196,7 @@ func TestAdminAuth(t *testing.T) {
 
 func TestGraphQLExecution(t *testing.T) {
 	t.Parallel()
-	s := newFake(t, authgeartest.Options{})
+	s := authgeartest.New(t, authgeartest.Options{})
 	alice := s.AddUser(authgeartest.User{Email: "alice@example.com", StandardAttributes: map[string]any{"name": "Alice"}})
 	node := adminapi.UserNodeID(alice)
 
@@ -281,7 +274,7 @@ const createSessionQ = `mutation($input: CreateSessionInput!) { createSession(in
 
 func TestCreateSessionTokens(t *testing.T) {
 	t.Parallel()
-	s := newFake(t, authgeartest.Options{EnableCreateSession: true})
+	s := authgeartest.New(t, authgeartest.Options{EnableCreateSession: true})
 	alice := s.AddUser(authgeartest.User{Email: "alice@example.com", Roles: []string{"editor"}})
 	a := gql(t, s, createSessionQ, map[string]any{"input": map[string]any{"userID": adminapi.UserNodeID(alice), "clientID": "test-client"}}).json(t)
 	cs := a["data"].(map[string]any)["createSession"].(map[string]any)
@@ -324,7 +317,7 @@ func TestCreateSessionTokens(t *testing.T) {
 // each request is one transaction.
 func TestMutationsRollBackOnError(t *testing.T) {
 	t.Parallel()
-	s := newFake(t, authgeartest.Options{EnableCreateSession: true})
+	s := authgeartest.New(t, authgeartest.Options{EnableCreateSession: true})
 	alice := s.AddUser(authgeartest.User{Email: "alice@example.com"})
 	q := `mutation($ok: CreateSessionInput!, $bad: CreateSessionInput!) { a: createSession(input: $ok) { tokenType } b: createSession(input: $bad) { tokenType } }`
 	a := gql(t, s, q, map[string]any{
@@ -344,7 +337,7 @@ func TestMutationsRollBackOnError(t *testing.T) {
 
 func TestOpaqueAccessTokens(t *testing.T) {
 	t.Parallel()
-	s := newFake(t, authgeartest.Options{EnableCreateSession: true, Clients: []authgeartest.Client{{ID: "web", OpaqueAccessTokens: true}}})
+	s := authgeartest.New(t, authgeartest.Options{EnableCreateSession: true, Clients: []authgeartest.Client{{ID: "web", OpaqueAccessTokens: true}}})
 	alice := s.AddUser(authgeartest.User{Email: "alice@example.com"})
 	sess, err := s.AdminClient().CreateSession(context.Background(), adminapi.UserNodeID(alice), "web", nil)
 	if err != nil {
@@ -366,7 +359,7 @@ func TestOpaqueAccessTokens(t *testing.T) {
 func TestRefreshGrant(t *testing.T) {
 	t.Parallel()
 	c := &clock{now: time.Now()}
-	s := newFake(t, authgeartest.Options{EnableCreateSession: true, Now: c.Now, Clients: []authgeartest.Client{
+	s := authgeartest.New(t, authgeartest.Options{EnableCreateSession: true, Now: c.Now, Clients: []authgeartest.Client{
 		{ID: "app", RefreshTokenLifetime: 24 * time.Hour},
 		{ID: "rotating", RotateRefreshTokens: true},
 	}})
@@ -426,7 +419,7 @@ func TestRefreshGrant(t *testing.T) {
 
 func TestFaults(t *testing.T) {
 	t.Parallel()
-	s := newFake(t, authgeartest.Options{})
+	s := authgeartest.New(t, authgeartest.Options{})
 	c := s.AdminClient()
 	ctx := context.Background()
 

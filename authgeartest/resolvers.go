@@ -103,14 +103,7 @@ func (mutationRoot) field(ex *executor, name string, args map[string]any) (any, 
 			return nil, invalid("invalid login ID key")
 		}
 		u := User{}
-		switch key {
-		case "email":
-			u.Email = val
-		case "phone":
-			u.Phone = val
-		case "username":
-			u.Username = val
-		}
+		u.setLoginID(key, val)
 		norm, err := normalizeLoginID(key, val)
 		if err != nil {
 			return nil, &fieldErr{"invalid login ID", "Invalid", "ValidationFailed"}

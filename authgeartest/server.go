@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"sort"
 	"sync"
+	"testing"
 	"time"
 
 	"github.com/agmigrate/agmigrate/adminapi"
@@ -124,6 +125,14 @@ func NewServer(opts Options) *Server {
 	if opts.AdminListener {
 		s.admin = httptest.NewServer(http.HandlerFunc(s.serveAdmin))
 	}
+	return s
+}
+
+// New starts a fake for a test and closes it when the test ends.
+func New(t testing.TB, opts Options) *Server {
+	t.Helper()
+	s := NewServer(opts)
+	t.Cleanup(s.Close)
 	return s
 }
 

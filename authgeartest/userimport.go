@@ -220,14 +220,7 @@ func (s *Server) importRecordLocked(job *importJob, rec map[string]any) (outcome
 			warns = append(warns, field+" is ignored because it is not an allowed login ID.")
 			continue
 		}
-		switch k {
-		case "email":
-			u.Email = v
-		case "phone":
-			u.Phone = v
-		case "username":
-			u.Username = v
-		}
+		u.setLoginID(k, v)
 	}
 	applyImportAttrs(u, rec, true)
 	if pw != nil {

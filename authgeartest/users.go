@@ -127,6 +127,17 @@ func (u *User) loginIDValue(key string) string {
 	return ""
 }
 
+func (u *User) setLoginID(key, val string) {
+	switch key {
+	case "email":
+		u.Email = val
+	case "phone":
+		u.Phone = val
+	case "username":
+		u.Username = val
+	}
+}
+
 // findLocked finds a user by an already normalised login ID.
 func (s *Server) findLocked(key, norm string) *User {
 	for _, id := range s.order {
