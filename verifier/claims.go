@@ -1,0 +1,126 @@
+package verifier
+
+import (
+	"bytes"
+	"encoding/json"
+	"math"
+	"strings"
+	"time"
+)
+
+// numericDate is a JWT NumericDate: seconds since the epoch, possibly
+// fractional. present tells a missing claim from zero.
+type numericDate struct {
+	t       time.Time
+	present bool
+}
+
+func (d *numericDate) UnmarshalJSON(b []byte) error {
+	if bytes.Equal(b, []byte("null")) {
+		return nil
+	}
+	var f float64
+	if err := json.Unmarshal(b, &f); err != nil {
+		return err
+	}
+	if math.IsNaN(f) || math.IsInf(f, 0) || f < 0 || f > 1<<40 {
+		return &json.UnsupportedValueError{Str: "NumericDate out of range"}
+	}
+	sec, frac := math.Modf(f)
+	d.t = time.Unix(int64(sec), int64(frac*1e9))
+	d.present = true
+	return nil
+}
+
+// audience is "aud": a string or an array of strings.
+type audience []string
+
+func (a *audience) UnmarshalJSON(b []byte) error {
+	if len(b) > 0 && b[0] == '"' {
+		var s string
+		if err := json.Unmarshal(b, &s); err != nil {
+			return err
+		}
+		*a = audience{s}
+		return nil
+	}
+	var l []string
+	if err := json.Unmarshal(b, &l); err != nil {
+		return err
+	}
+	*a = l
+	return nil
+}
+
+func (a audience) contains(v string) bool {
+	for _, s := range a {
+		if s == v {
+			return true
+		}
+	}
+	return false
+}
+
+// registered are the registered claims every JWT check uses.
+type registered struct {
+	Issuer    string      `json:"iss"`
+	Subject   string      `json:"sub"`
+	Audience  audience    `json:"aud"`
+	Expiry    numericDate `json:"exp"`
+	NotBefore numericDate `json:"nbf"`
+	IssuedAt  numericDate `json:"iat"`
+	TokenID   string      `json:"jti"`
+}
+
+// timeChecks are the time rules of one verifier.
+type timeChecks struct {
+	leeway     time.Duration
+	requireExp bool
+	maxAge     time.Duration // 0: no limit on the age from iat
+}
+
+// check applies exp, nbf and iat at now.
+func (tc timeChecks) check(r *registered, now time.Time) error {
+	if !r.Expiry.present {
+		if tc.requireExp {
+			return invalid(ErrMissingClaim, "exp")
+		}
+	} else if !now.Before(r.Expiry.t.Add(tc.leeway)) {
+		return invalid(ErrExpired, "expired %s ago", now.Sub(r.Expiry.t).Round(time.Second))
+	}
+	if r.NotBefore.present && now.Add(tc.leeway).Before(r.NotBefore.t) {
+		return invalid(ErrNotYetValid, "valid in %s", r.NotBefore.t.Sub(now).Round(time.Second))
+	}
+	if r.IssuedAt.present && now.Add(tc.leeway).Before(r.IssuedAt.t) {
+		return invalid(ErrIssuedAt, "issued %s in the future", r.IssuedAt.t.Sub(now).Round(time.Second))
+	}
+	if tc.maxAge > 0 {
+		if !r.IssuedAt.present {
+			return invalid(ErrMissingClaim, "iat (a maximum token age is set)")
+		}
+		if now.Sub(r.IssuedAt.t) > tc.maxAge+tc.leeway {
+			return invalid(ErrIssuedAt, "issued %s ago, limit %s", now.Sub(r.IssuedAt.t).Round(time.Second), tc.maxAge)
+		}
+	}
+	return nil
+}
+
+// decodePayload decodes the base64url payload into v.
+func decodePayload(seg string, v any) ([]byte, error) {
+	raw, err := b64decode(seg)
+	if err != nil {
+		return nil, invalid(ErrMalformed, "payload is not base64url")
+	}
+	if err := json.Unmarshal(raw, v); err != nil {
+		return nil, invalid(ErrMalformed, "payload is not a JSON object of claims")
+	}
+	return raw, nil
+}
+
+// splitScope splits a space-separated scope claim.
+func splitScope(s string) []string {
+	if s == "" {
+		return nil
+	}
+	return strings.Fields(s)
+}

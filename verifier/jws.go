@@ -1,0 +1,168 @@
+package verifier
+
+import (
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/hmac"
+	"crypto/rsa"
+	"encoding/base64"
+	"encoding/json"
+	"math/big"
+	"strings"
+	"sync"
+)
+
+// DefaultMaxTokenSize bounds the tokens Verify looks at; larger ones are
+// refused before any decoding. Authgear's access tokens are about 1 KB.
+const DefaultMaxTokenSize = 16 << 10
+
+// header is the part of a JWS protected header the checks need. Keys named
+// in the token itself (jwk, jku, x5u, x5c) are never used.
+type header struct {
+	Alg  string          `json:"alg"`
+	Kid  string          `json:"kid"`
+	Typ  string          `json:"typ"`
+	Crit json.RawMessage `json:"crit"`
+}
+
+// compact is a compact JWS split into its parts, signature not yet checked.
+type compact struct {
+	hdr          *header
+	signingInput string // header "." payload, what the signature covers
+	payload      string // still base64url
+	sig          []byte
+}
+
+// headerCache remembers decoded header segments: every token signed by one
+// key with one alg shares the same header bytes, so most tokens skip the
+// header's base64 and JSON decoding. Bounded; reset when full.
+type headerCache struct {
+	mu sync.RWMutex
+	m  map[string]*header
+}
+
+const maxCachedHeaders = 256
+
+func (c *headerCache) get(seg string) (*header, bool) {
+	c.mu.RLock()
+	h, ok := c.m[seg]
+	c.mu.RUnlock()
+	return h, ok
+}
+
+func (c *headerCache) put(seg string, h *header) {
+	c.mu.Lock()
+	if c.m == nil || len(c.m) >= maxCachedHeaders {
+		c.m = make(map[string]*header, 16)
+	}
+	c.m[seg] = h
+	c.mu.Unlock()
+}
+
+var headers headerCache
+
+// parseCompact splits and decodes a compact JWS without trusting it.
+func parseCompact(tok string, maxSize int) (*compact, error) {
+	if len(tok) > maxSize {
+		return nil, invalid(ErrTooLarge, "%d bytes, limit %d", len(tok), maxSize)
+	}
+	d1 := strings.IndexByte(tok, '.')
+	if d1 <= 0 {
+		return nil, invalid(ErrMalformed, "not a compact JWS")
+	}
+	d2 := d1 + 1 + strings.IndexByte(tok[d1+1:], '.')
+	if d2 <= d1 || strings.IndexByte(tok[d2+1:], '.') >= 0 {
+		return nil, invalid(ErrMalformed, "a compact JWS has exactly three parts")
+	}
+	hseg := tok[:d1]
+	h, ok := headers.get(hseg)
+	if !ok {
+		raw, err := b64decode(hseg)
+		if err != nil {
+			return nil, invalid(ErrMalformed, "header is not base64url")
+		}
+		h = new(header)
+		if err := json.Unmarshal(raw, h); err != nil {
+			return nil, invalid(ErrMalformed, "header is not a JSON object")
+		}
+		if len(h.Crit) > 0 && string(h.Crit) != "null" {
+			// No extension is understood, so any critical one is refused
+			// (RFC 7515, 4.1.11).
+			return nil, invalid(ErrCritical, "crit header present")
+		}
+		headers.put(hseg, h)
+	}
+	if h.Alg == "" || strings.EqualFold(h.Alg, "none") {
+		return nil, invalid(ErrAlgorithm, "unsigned token (alg %q)", h.Alg)
+	}
+	sig, err := b64decode(tok[d2+1:])
+	if err != nil || len(sig) == 0 {
+		return nil, invalid(ErrMalformed, "signature is not base64url")
+	}
+	return &compact{hdr: h, signingInput: tok[:d2], payload: tok[d1+1 : d2], sig: sig}, nil
+}
+
+// b64decode decodes unpadded base64url strictly, refusing characters the
+// standard decoder would skip (CR, LF).
+func b64decode(s string) ([]byte, error) {
+	if strings.ContainsAny(s, "\r\n=") {
+		return nil, base64.CorruptInputError(0)
+	}
+	return base64.RawURLEncoding.Strict().DecodeString(s)
+}
+
+// algInfo describes a JWS algorithm: its family and hash.
+type algInfo struct {
+	family string // "RSA", "RSA-PSS", "EC", "OKP", "HMAC"
+	hash   crypto.Hash
+	curve  string // for EC
+}
+
+var algs = map[string]algInfo{
+	"RS256": {"RSA", crypto.SHA256, ""}, "RS384": {"RSA", crypto.SHA384, ""}, "RS512": {"RSA", crypto.SHA512, ""},
+	"PS256": {"RSA-PSS", crypto.SHA256, ""}, "PS384": {"RSA-PSS", crypto.SHA384, ""}, "PS512": {"RSA-PSS", crypto.SHA512, ""},
+	"ES256": {"EC", crypto.SHA256, "P-256"}, "ES384": {"EC", crypto.SHA384, "P-384"}, "ES512": {"EC", crypto.SHA512, "P-521"},
+	"EdDSA": {"OKP", 0, ""},
+	"HS256": {"HMAC", crypto.SHA256, ""}, "HS384": {"HMAC", crypto.SHA384, ""}, "HS512": {"HMAC", crypto.SHA512, ""},
+}
+
+// verify checks the signature of c with k. The algorithm must be one the
+// key is bound to; the key type decides the family, so an HMAC alg can
+// never be checked with a public key.
+func (c *compact) verify(k *key) error {
+	if !k.allows(c.hdr.Alg) {
+		return invalid(ErrAlgorithm, "%s not allowed for key %q", c.hdr.Alg, k.kid)
+	}
+	info := algs[c.hdr.Alg]
+	var digest []byte
+	if info.hash != 0 {
+		h := info.hash.New()
+		h.Write([]byte(c.signingInput))
+		digest = h.Sum(make([]byte, 0, 64))
+	}
+	ok := false
+	switch info.family {
+	case "RSA":
+		ok = rsa.VerifyPKCS1v15(k.rsa, info.hash, digest, c.sig) == nil
+	case "RSA-PSS":
+		ok = rsa.VerifyPSS(k.rsa, info.hash, digest, c.sig, &rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthEqualsHash}) == nil
+	case "EC":
+		size := (k.ec.Curve.Params().BitSize + 7) / 8
+		if len(c.sig) == 2*size {
+			r := new(big.Int).SetBytes(c.sig[:size])
+			s := new(big.Int).SetBytes(c.sig[size:])
+			ok = ecdsa.Verify(k.ec, digest, r, s)
+		}
+	case "OKP":
+		ok = ed25519.Verify(k.ed, []byte(c.signingInput), c.sig)
+	case "HMAC":
+		m := hmac.New(info.hash.New, k.secret)
+		m.Write([]byte(c.signingInput))
+		ok = hmac.Equal(m.Sum(nil), c.sig)
+	}
+	if !ok {
+		return invalid(ErrSignature, "")
+	}
+	return nil
+}
