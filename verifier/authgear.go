@@ -188,18 +188,17 @@ func (a *Authgear) Issuer() string { return a.issuer }
 // failure to check (JWKS or userinfo unreachable) wraps ErrUnavailable.
 func (a *Authgear) Verify(ctx context.Context, token string) (*AuthgearClaims, error) {
 	now := a.now()
-	h := hashToken(token)
-	if c, ok := a.cache.get(h, now); ok {
+	if c, ok := a.cache.get(token, now); ok {
 		return c, nil
 	}
 	if a.opaque && strings.Count(token, ".") != 2 {
-		return a.verifyOpaque(ctx, token, h, now)
+		return a.verifyOpaque(ctx, token, now)
 	}
 	c, err := a.verifyJWT(ctx, token, now)
 	if err != nil {
 		return nil, err
 	}
-	a.cache.put(h, c, c.ExpiresAt.Add(a.times.leeway), now)
+	a.cache.put(token, c, c.ExpiresAt.Add(a.times.leeway), now)
 	return c, nil
 }
 
@@ -221,10 +220,13 @@ func (a *Authgear) verifyJWT(ctx context.Context, token string, now time.Time) (
 	if err := jws.verify(k); err != nil {
 		return nil, err
 	}
-	var p authgearPayload
-	raw, err := decodePayload(jws.payload, &p)
+	raw, err := b64decode(jws.payload)
 	if err != nil {
-		return nil, err
+		return nil, invalid(ErrMalformed, "payload is not base64url")
+	}
+	var p authgearPayload
+	if err := scanAuthgearClaims(raw, &p); err != nil {
+		return nil, invalid(ErrMalformed, "claims: %v", err)
 	}
 	if p.Issuer != a.issuer {
 		return nil, invalid(ErrIssuer, "iss %q, want %q", p.Issuer, a.issuer)
@@ -251,7 +253,7 @@ func (a *Authgear) verifyJWT(ctx context.Context, token string, now time.Time) (
 
 // verifyOpaque asks userinfo about an opaque token and caches the answer
 // for OpaqueCacheTTL.
-func (a *Authgear) verifyOpaque(ctx context.Context, token string, h tokenKey, now time.Time) (*AuthgearClaims, error) {
+func (a *Authgear) verifyOpaque(ctx context.Context, token string, now time.Time) (*AuthgearClaims, error) {
 	if len(token) > a.maxSize {
 		return nil, invalid(ErrTooLarge, "%d bytes", len(token))
 	}
@@ -281,7 +283,7 @@ func (a *Authgear) verifyOpaque(ctx context.Context, token string, h tokenKey, n
 	}
 	c := &AuthgearClaims{Subject: p.Subject, IsAnonymous: p.IsAnonymous, IsVerified: p.IsVerified,
 		CanReauthenticate: p.CanReauthenticate, Roles: p.Roles, Opaque: true, ExpiresAt: now.Add(a.opaqueTTL), raw: body}
-	a.cache.put(h, c, c.ExpiresAt, now)
+	a.cache.put(token, c, c.ExpiresAt, now)
 	return c, nil
 }
 

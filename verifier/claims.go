@@ -2,6 +2,7 @@ package verifier
 
 import (
 	"bytes"
+	"errors"
 	"encoding/json"
 	"math"
 	"strings"
@@ -23,8 +24,14 @@ func (d *numericDate) UnmarshalJSON(b []byte) error {
 	if err := json.Unmarshal(b, &f); err != nil {
 		return err
 	}
+	return d.set(f)
+}
+
+var errDateRange = errors.New("NumericDate out of range")
+
+func (d *numericDate) set(f float64) error {
 	if math.IsNaN(f) || math.IsInf(f, 0) || f < 0 || f > 1<<40 {
-		return &json.UnsupportedValueError{Str: "NumericDate out of range"}
+		return errDateRange
 	}
 	sec, frac := math.Modf(f)
 	d.t = time.Unix(int64(sec), int64(frac*1e9))

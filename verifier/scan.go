@@ -1,0 +1,474 @@
+package verifier
+
+import (
+	"errors"
+	"strconv"
+	"unicode/utf16"
+	"unicode/utf8"
+)
+
+// A small, strict JSON scanner for the claims of Authgear access tokens,
+// which every first-seen token pays for: encoding/json spends more time on
+// reflection than the claims take to read. It accepts exactly RFC 8259
+// JSON (differentially fuzzed against encoding/json), refuses a claim it
+// knows given twice (JSON parsers disagree on which copy wins, and a
+// verifier must not be the one that guesses), and limits nesting.
+
+var errSyntax = errors.New("invalid JSON")
+
+const maxDepth = 32
+
+type scanner struct {
+	b []byte
+	i int
+}
+
+func (s *scanner) ws() {
+	for s.i < len(s.b) {
+		switch s.b[s.i] {
+		case ' ', '\t', '\n', '\r':
+			s.i++
+		default:
+			return
+		}
+	}
+}
+
+func (s *scanner) peek() byte {
+	s.ws()
+	if s.i < len(s.b) {
+		return s.b[s.i]
+	}
+	return 0
+}
+
+func (s *scanner) expect(c byte) error {
+	if s.peek() != c {
+		return errSyntax
+	}
+	s.i++
+	return nil
+}
+
+// str reads a string. Without escapes it returns a view of the input (the
+// input is never modified), so most claims cost no allocation.
+func (s *scanner) str() (string, error) {
+	if s.peek() != '"' {
+		return "", errSyntax
+	}
+	s.i++
+	start := s.i
+	for s.i < len(s.b) {
+		c := s.b[s.i]
+		switch {
+		case c == '"':
+			v := unsafeString(s.b[start:s.i])
+			s.i++
+			if !utf8.ValidString(v) {
+				return "", errSyntax
+			}
+			return v, nil
+		case c == '\\':
+			return s.escaped(start)
+		case c < 0x20:
+			return "", errSyntax
+		}
+		s.i++
+	}
+	return "", errSyntax
+}
+
+// escaped finishes a string that contains escapes, copying it.
+func (s *scanner) escaped(start int) (string, error) {
+	out := append([]byte(nil), s.b[start:s.i]...)
+	for s.i < len(s.b) {
+		c := s.b[s.i]
+		switch {
+		case c == '"':
+			s.i++
+			if !utf8.Valid(out) {
+				return "", errSyntax
+			}
+			return string(out), nil
+		case c < 0x20:
+			return "", errSyntax
+		case c != '\\':
+			out = append(out, c)
+			s.i++
+			continue
+		}
+		if s.i+1 >= len(s.b) {
+			return "", errSyntax
+		}
+		e := s.b[s.i+1]
+		s.i += 2
+		switch e {
+		case '"', '\\', '/':
+			out = append(out, e)
+		case 'b':
+			out = append(out, '\b')
+		case 'f':
+			out = append(out, '\f')
+		case 'n':
+			out = append(out, '\n')
+		case 'r':
+			out = append(out, '\r')
+		case 't':
+			out = append(out, '\t')
+		case 'u':
+			r, ok := s.hex4()
+			if !ok {
+				return "", errSyntax
+			}
+			if utf16.IsSurrogate(r) {
+				// A lone surrogate becomes U+FFFD, as encoding/json does.
+				r2 := rune(-1)
+				if s.i+1 < len(s.b) && s.b[s.i] == '\\' && s.b[s.i+1] == 'u' {
+					save := s.i
+					s.i += 2
+					if x, ok := s.hex4(); ok {
+						r2 = x
+					} else {
+						return "", errSyntax
+					}
+					if d := utf16.DecodeRune(r, r2); d != utf8.RuneError {
+						out = utf8.AppendRune(out, d)
+						continue
+					}
+					s.i = save
+				}
+				r = utf8.RuneError
+			}
+			out = utf8.AppendRune(out, r)
+		default:
+			return "", errSyntax
+		}
+	}
+	return "", errSyntax
+}
+
+func (s *scanner) hex4() (rune, bool) {
+	if s.i+4 > len(s.b) {
+		return 0, false
+	}
+	var r rune
+	for _, c := range s.b[s.i : s.i+4] {
+		r <<= 4
+		switch {
+		case '0' <= c && c <= '9':
+			r |= rune(c - '0')
+		case 'a' <= c && c <= 'f':
+			r |= rune(c - 'a' + 10)
+		case 'A' <= c && c <= 'F':
+			r |= rune(c - 'A' + 10)
+		default:
+			return 0, false
+		}
+	}
+	s.i += 4
+	return r, true
+}
+
+// num reads a number in JSON's grammar (strconv alone would also take
+// hex, underscores, "Inf").
+func (s *scanner) num() (float64, error) {
+	s.ws()
+	start := s.i
+	if s.i < len(s.b) && s.b[s.i] == '-' {
+		s.i++
+	}
+	switch {
+	case s.i < len(s.b) && s.b[s.i] == '0':
+		s.i++
+	case s.i < len(s.b) && '1' <= s.b[s.i] && s.b[s.i] <= '9':
+		s.digits()
+	default:
+		return 0, errSyntax
+	}
+	if s.i < len(s.b) && s.b[s.i] == '.' {
+		s.i++
+		if s.digits() == 0 {
+			return 0, errSyntax
+		}
+	}
+	if s.i < len(s.b) && (s.b[s.i] == 'e' || s.b[s.i] == 'E') {
+		s.i++
+		if s.i < len(s.b) && (s.b[s.i] == '+' || s.b[s.i] == '-') {
+			s.i++
+		}
+		if s.digits() == 0 {
+			return 0, errSyntax
+		}
+	}
+	f, err := strconv.ParseFloat(unsafeString(s.b[start:s.i]), 64)
+	if err != nil {
+		return 0, errSyntax
+	}
+	return f, nil
+}
+
+func (s *scanner) digits() int {
+	n := 0
+	for s.i < len(s.b) && '0' <= s.b[s.i] && s.b[s.i] <= '9' {
+		s.i++
+		n++
+	}
+	return n
+}
+
+func (s *scanner) lit(word string) bool {
+	if len(s.b)-s.i >= len(word) && string(s.b[s.i:s.i+len(word)]) == word {
+		s.i += len(word)
+		return true
+	}
+	return false
+}
+
+func (s *scanner) boolean() (bool, error) {
+	s.ws()
+	switch {
+	case s.lit("true"):
+		return true, nil
+	case s.lit("false"):
+		return false, nil
+	}
+	return false, errSyntax
+}
+
+func (s *scanner) null() bool {
+	s.ws()
+	return s.lit("null")
+}
+
+// skip reads and checks any value.
+func (s *scanner) skip(depth int) error {
+	if depth > maxDepth {
+		return errSyntax
+	}
+	switch s.peek() {
+	case '"':
+		_, err := s.str()
+		return err
+	case '{':
+		s.i++
+		if s.peek() == '}' {
+			s.i++
+			return nil
+		}
+		for {
+			if _, err := s.str(); err != nil {
+				return err
+			}
+			if err := s.expect(':'); err != nil {
+				return err
+			}
+			if err := s.skip(depth + 1); err != nil {
+				return err
+			}
+			switch s.peek() {
+			case ',':
+				s.i++
+			case '}':
+				s.i++
+				return nil
+			default:
+				return errSyntax
+			}
+		}
+	case '[':
+		s.i++
+		if s.peek() == ']' {
+			s.i++
+			return nil
+		}
+		for {
+			if err := s.skip(depth + 1); err != nil {
+				return err
+			}
+			switch s.peek() {
+			case ',':
+				s.i++
+			case ']':
+				s.i++
+				return nil
+			default:
+				return errSyntax
+			}
+		}
+	case 't', 'f':
+		_, err := s.boolean()
+		return err
+	case 'n':
+		if s.null() {
+			return nil
+		}
+		return errSyntax
+	default:
+		_, err := s.num()
+		return err
+	}
+}
+
+// strings reads an array of strings, or null.
+func (s *scanner) strings() ([]string, error) {
+	if s.null() {
+		return nil, nil
+	}
+	if err := s.expect('['); err != nil {
+		return nil, err
+	}
+	out := []string{}
+	if s.peek() == ']' {
+		s.i++
+		return out, nil
+	}
+	for {
+		v, err := s.str()
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+		switch s.peek() {
+		case ',':
+			s.i++
+		case ']':
+			s.i++
+			return out, nil
+		default:
+			return nil, errSyntax
+		}
+	}
+}
+
+func (s *scanner) date(d *numericDate) error {
+	if s.null() {
+		*d = numericDate{}
+		return nil
+	}
+	f, err := s.num()
+	if err != nil {
+		return err
+	}
+	return d.set(f)
+}
+
+// scanAuthgearClaims fills p from raw, a JSON object of claims.
+func scanAuthgearClaims(raw []byte, p *authgearPayload) error {
+	s := &scanner{b: raw}
+	if err := s.expect('{'); err != nil {
+		return err
+	}
+	var seen uint32
+	if s.peek() == '}' {
+		s.i++
+	} else {
+		for {
+			k, err := s.str()
+			if err != nil {
+				return err
+			}
+			if err := s.expect(':'); err != nil {
+				return err
+			}
+			bit, err := p.field(s, k)
+			if err != nil {
+				return err
+			}
+			if bit != 0 {
+				if seen&bit != 0 {
+					return errors.New("duplicate claim " + strconv.Quote(k))
+				}
+				seen |= bit
+			}
+			if c := s.peek(); c == ',' {
+				s.i++
+				continue
+			} else if c == '}' {
+				s.i++
+				break
+			}
+			return errSyntax
+		}
+	}
+	if s.ws(); s.i != len(s.b) {
+		return errSyntax
+	}
+	return nil
+}
+
+// field reads the value of claim k into p; unknown claims are skipped.
+func (p *authgearPayload) field(s *scanner, k string) (uint32, error) {
+	var err error
+	switch k {
+	case "iss":
+		p.Issuer, err = s.optStr()
+		return 1 << 0, err
+	case "sub":
+		p.Subject, err = s.optStr()
+		return 1 << 1, err
+	case "aud":
+		return 1 << 2, s.aud(&p.Audience)
+	case "exp":
+		return 1 << 3, s.date(&p.Expiry)
+	case "nbf":
+		return 1 << 4, s.date(&p.NotBefore)
+	case "iat":
+		return 1 << 5, s.date(&p.IssuedAt)
+	case "jti":
+		p.TokenID, err = s.optStr()
+		return 1 << 6, err
+	case "client_id":
+		p.ClientID, err = s.optStr()
+		return 1 << 7, err
+	case "scope":
+		p.Scope, err = s.optStr()
+		return 1 << 8, err
+	case "auth_time":
+		return 1 << 9, s.date(&p.AuthTime)
+	case claimPrefix + "is_anonymous":
+		p.IsAnonymous, err = s.optBool()
+		return 1 << 10, err
+	case claimPrefix + "is_verified":
+		p.IsVerified, err = s.optBool()
+		return 1 << 11, err
+	case claimPrefix + "can_reauthenticate":
+		p.CanReauthenticate, err = s.optBool()
+		return 1 << 12, err
+	case claimPrefix + "roles":
+		p.Roles, err = s.strings()
+		return 1 << 13, err
+	}
+	return 0, s.skip(1)
+}
+
+// optStr reads a string or null (encoding/json leaves the field as it is
+// for null; so does this).
+func (s *scanner) optStr() (string, error) {
+	if s.null() {
+		return "", nil
+	}
+	return s.str()
+}
+
+func (s *scanner) optBool() (bool, error) {
+	if s.null() {
+		return false, nil
+	}
+	return s.boolean()
+}
+
+func (s *scanner) aud(a *audience) error {
+	switch s.peek() {
+	case '"':
+		v, err := s.str()
+		*a = audience{v}
+		return err
+	case 'n':
+		s.null()
+		*a = nil
+		return nil
+	}
+	l, err := s.strings()
+	*a = l
+	return err
+}
