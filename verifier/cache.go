@@ -1,7 +1,7 @@
 package verifier
 
 import (
-		"encoding/binary"
+	"encoding/binary"
 	"hash/maphash"
 	"sync"
 	"time"

@@ -2,8 +2,8 @@ package verifier
 
 import (
 	"bytes"
-	"errors"
 	"encoding/json"
+	"errors"
 	"math"
 	"strings"
 	"time"
