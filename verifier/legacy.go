@@ -1,0 +1,305 @@
+package verifier
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/lestrrat-go/jwx/v2/jwk"
+)
+
+// LegacyIdentity is what a legacy verifier vouches for. The exchange looks
+// the user up in Authgear by LoginID under LoginIDKey.
+type LegacyIdentity struct {
+	LoginID    string    // normalised, ready for getUserByLoginID
+	LoginIDKey string    // "email", "phone" or "username"
+	Subject    string    // the legacy system's user ID, if it has one
+	ExpiresAt  time.Time // zero when the token does not say
+	TokenID    string    // jti or the like, if any
+	// Claims are every verified claim. Treat as read-only: a cached
+	// identity is shared between requests.
+	Claims map[string]any
+}
+
+// Legacy verifies the tokens (or session IDs) of the system being
+// migrated away from.
+type Legacy interface {
+	VerifyLegacy(ctx context.Context, token string) (*LegacyIdentity, error)
+}
+
+// JWTConfig configures a verifier for legacy JWTs. Exactly one key source
+// must be set: JWKSURL, Discovery (with Issuer), JWKS, PublicKeysPEM or
+// HMACSecret.
+type JWTConfig struct {
+	// JWKSURL is where the signing keys are published.
+	JWKSURL string
+	// Discovery finds the JWKS through Issuer's OIDC discovery document.
+	Discovery bool
+	// JWKS is a static JWK set (public keys) in JSON.
+	JWKS []byte
+	// PublicKeysPEM holds one or more PEM public keys or certificates.
+	PublicKeysPEM []byte
+	// HMACSecret is the shared secret of an HS256/384/512 system (at least
+	// 32 bytes).
+	HMACSecret []byte
+
+	// Algorithms allowed. Default RS256, or HS256 with HMACSecret. Keys are
+	// bound to these: a token's alg must be allowed and fit its key.
+	Algorithms []string
+
+	// Issuer must equal the iss claim. Required unless
+	// UnsafeSkipIssuerCheck.
+	Issuer string
+	// Audience: the token's audience claim must contain one of these.
+	// Required unless UnsafeSkipAudienceCheck.
+	Audience []string
+	// AudienceClaim is the claim checked against Audience. Default "aud";
+	// Cognito access tokens carry their client in "client_id" instead.
+	AudienceClaim string
+	// RequiredClaims must be present with these exact values (for example
+	// {"token_use": "access"}).
+	RequiredClaims map[string]any
+
+	// UnsafeSkipIssuerCheck accepts any issuer. Only for a system whose
+	// tokens carry none and whose keys are its alone.
+	UnsafeSkipIssuerCheck bool
+	// UnsafeSkipAudienceCheck accepts tokens meant for any audience, so a
+	// token issued to another app of the same issuer passes.
+	UnsafeSkipAudienceCheck bool
+
+	// Leeway tolerates clock skew. Default one minute.
+	Leeway time.Duration
+	// MaxAge refuses tokens issued longer ago than this (by iat). Default:
+	// no limit beyond exp.
+	MaxAge time.Duration
+	// AllowNoExpiry accepts tokens without exp. Default: exp is required.
+	AllowNoExpiry bool
+
+	// LoginID says which verified claim is the Authgear login ID.
+	LoginID LoginID
+
+	CacheSize       int           // verified-token cache; default DefaultCacheSize, negative: off
+	MaxTokenSize    int           // default DefaultMaxTokenSize
+	HTTPClient      *http.Client  // default: 10 s timeout
+	RefetchCooldown time.Duration // default one minute
+	RefreshInterval time.Duration // default 15 minutes
+	Now             func() time.Time
+}
+
+// JWT verifies legacy JWTs. Safe for concurrent use; Close stops the
+// background key refresh of a remote key set.
+type JWT struct {
+	keys     keySource
+	remote   *remoteKeys
+	issuer   string
+	audience []string
+	audClaim string
+	required map[string]any
+	skipIss  bool
+	skipAud  bool
+	times    timeChecks
+	loginID  LoginID
+	maxSize  int
+	cache    *tokenCache[*LegacyIdentity]
+	now      func() time.Time
+}
+
+// NewJWT checks cfg and, for a remote key set, fetches it once.
+func NewJWT(ctx context.Context, cfg JWTConfig) (*JWT, error) {
+	lid, err := cfg.LoginID.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	if cfg.Issuer == "" && !cfg.UnsafeSkipIssuerCheck {
+		return nil, configError("Issuer is required (or set UnsafeSkipIssuerCheck)")
+	}
+	if len(cfg.Audience) == 0 && !cfg.UnsafeSkipAudienceCheck {
+		return nil, configError("Audience is required (or set UnsafeSkipAudienceCheck)")
+	}
+	if cfg.Leeway < 0 || cfg.Leeway > 10*time.Minute || cfg.MaxAge < 0 {
+		return nil, configError("Leeway must be within [0, 10m] and MaxAge not negative")
+	}
+	sources := 0
+	for _, set := range []bool{cfg.JWKSURL != "", cfg.Discovery, len(cfg.JWKS) > 0, len(cfg.PublicKeysPEM) > 0, len(cfg.HMACSecret) > 0} {
+		if set {
+			sources++
+		}
+	}
+	if sources != 1 {
+		return nil, configError("set exactly one of JWKSURL, Discovery, JWKS, PublicKeysPEM, HMACSecret (%d set)", sources)
+	}
+	allowed := cfg.Algorithms
+	if len(allowed) == 0 {
+		allowed = []string{"RS256"}
+		if len(cfg.HMACSecret) > 0 {
+			allowed = []string{"HS256"}
+		}
+	}
+	for _, a := range allowed {
+		info, ok := algs[a]
+		if !ok {
+			return nil, configError("unknown algorithm %q", a)
+		}
+		// HMAC next to public-key algorithms is how algorithm confusion
+		// starts; one verifier takes one kind.
+		if (info.family == "HMAC") != (len(cfg.HMACSecret) > 0) {
+			return nil, configError("algorithm %s does not fit the key source", a)
+		}
+	}
+	v := &JWT{
+		issuer: cfg.Issuer, audience: cfg.Audience, audClaim: orDefault(cfg.AudienceClaim, "aud"),
+		required: cfg.RequiredClaims, skipIss: cfg.UnsafeSkipIssuerCheck, skipAud: cfg.UnsafeSkipAudienceCheck,
+		times:   timeChecks{leeway: orDefault(cfg.Leeway, time.Minute), requireExp: !cfg.AllowNoExpiry, maxAge: cfg.MaxAge},
+		loginID: lid, maxSize: orDefault(cfg.MaxTokenSize, DefaultMaxTokenSize), now: cfg.Now,
+	}
+	if v.now == nil {
+		v.now = time.Now
+	}
+	size := cfg.CacheSize
+	if size == 0 {
+		size = DefaultCacheSize
+	}
+	v.cache = newTokenCache[*LegacyIdentity](size)
+	hc := cfg.HTTPClient
+	if hc == nil {
+		hc = &http.Client{Timeout: 10 * time.Second}
+	}
+	switch {
+	case len(cfg.HMACSecret) > 0:
+		k, err := newKey("", cfg.HMACSecret, "", allowed)
+		if err != nil {
+			return nil, configError("%v", err)
+		}
+		v.keys = staticKeys{"": k}
+	case len(cfg.JWKS) > 0:
+		set, err := jwk.Parse(cfg.JWKS)
+		if err != nil {
+			return nil, configError("JWKS: %v", err)
+		}
+		keys, err := keysFromSet(set, allowed)
+		if err != nil {
+			return nil, configError("JWKS: %v", err)
+		}
+		v.keys = staticKeys(keys)
+	case len(cfg.PublicKeysPEM) > 0:
+		keys, err := parsePEMKeys(cfg.PublicKeysPEM, allowed)
+		if err != nil {
+			return nil, configError("PublicKeysPEM: %v", err)
+		}
+		v.keys = keys
+	default:
+		url := cfg.JWKSURL
+		if cfg.Discovery {
+			if cfg.Issuer == "" {
+				return nil, configError("Discovery needs Issuer")
+			}
+			d, err := discover(ctx, hc, strings.TrimSuffix(cfg.Issuer, "/"))
+			if err != nil {
+				return nil, err
+			}
+			url = d.JWKSURI
+		}
+		r, err := newRemoteKeys(ctx, url, remoteOptions{client: hc, allowed: allowed,
+			cooldown: orDefault(cfg.RefetchCooldown, time.Minute), timeout: 10 * time.Second,
+			refreshInterval: orDefault(cfg.RefreshInterval, 15*time.Minute), now: v.now})
+		if err != nil {
+			return nil, err
+		}
+		v.keys, v.remote = r, r
+	}
+	return v, nil
+}
+
+// Close stops the background refresh of a remote key set.
+func (v *JWT) Close() {
+	if v.remote != nil {
+		v.remote.close()
+	}
+}
+
+// VerifyLegacy checks a legacy JWT and returns the identity it vouches for.
+func (v *JWT) VerifyLegacy(ctx context.Context, token string) (*LegacyIdentity, error) {
+	now := v.now()
+	if id, ok := v.cache.get(token, now); ok {
+		return id, nil
+	}
+	jws, err := parseCompact(token, v.maxSize)
+	if err != nil {
+		return nil, err
+	}
+	k, err := v.keys.lookup(ctx, jws.hdr.Kid)
+	if err != nil {
+		return nil, err
+	}
+	if err := jws.verify(k); err != nil {
+		return nil, err
+	}
+	raw, err := b64decode(jws.payload)
+	if err != nil {
+		return nil, invalid(ErrMalformed, "payload is not base64url")
+	}
+	var reg registered
+	var claims map[string]any
+	if json.Unmarshal(raw, &reg) != nil {
+		return nil, invalid(ErrMalformed, "registered claims of the wrong type")
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	if dec.Decode(&claims) != nil || claims == nil {
+		return nil, invalid(ErrMalformed, "payload is not a JSON object")
+	}
+	if err := v.check(&reg, claims, now); err != nil {
+		return nil, err
+	}
+	lid, err := v.loginID.extract(claims)
+	if err != nil {
+		return nil, err
+	}
+	id := &LegacyIdentity{LoginID: lid, LoginIDKey: v.loginID.Key, Subject: reg.Subject,
+		ExpiresAt: reg.Expiry.t, TokenID: reg.TokenID, Claims: claims}
+	exp := reg.Expiry.t
+	if !reg.Expiry.present {
+		exp = now.Add(5 * time.Minute) // no exp: re-verify now and then
+	}
+	v.cache.put(token, id, exp.Add(v.times.leeway), now)
+	return id, nil
+}
+
+func (v *JWT) check(reg *registered, claims map[string]any, now time.Time) error {
+	if !v.skipIss && reg.Issuer != v.issuer {
+		return invalid(ErrIssuer, "iss %q", reg.Issuer)
+	}
+	if !v.skipAud {
+		var aud audience
+		if v.audClaim == "aud" {
+			aud = reg.Audience
+		} else if s, ok := claims[v.audClaim].(string); ok {
+			aud = audience{s}
+		}
+		if !slices.ContainsFunc(v.audience, aud.contains) {
+			return invalid(ErrAudience, "%s does not name this app", v.audClaim)
+		}
+	}
+	if err := v.times.check(reg, now); err != nil {
+		return err
+	}
+	for name, want := range v.required {
+		got, ok := claims[name]
+		if !ok || !sameJSON(got, want) {
+			return invalid(ErrMissingClaim, "claim %q must be %v", name, want)
+		}
+	}
+	return nil
+}
+
+// sameJSON compares a decoded claim (numbers as json.Number) with a value
+// from configuration.
+func sameJSON(got, want any) bool {
+	a, err1 := json.Marshal(got)
+	b, err2 := json.Marshal(want)
+	return err1 == nil && err2 == nil && bytes.Equal(a, b)
+}
