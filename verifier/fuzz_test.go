@@ -36,3 +36,45 @@ func FuzzAuthgearVerify(f *testing.F) {
 		}
 	})
 }
+
+// FuzzLegacyVerify: arbitrary tokens at a legacy HS256 verifier never
+// panic, and only a correctly signed token with a usable login ID passes.
+func FuzzLegacyVerify(f *testing.F) {
+	secret := []byte("0123456789abcdef0123456789abcdef-fuzz")
+	v, err := verifier.NewJWT(bg(f), verifier.HS256(secret, "https://legacy.example.com", "web"))
+	if err != nil {
+		f.Fatal(err)
+	}
+	good := hmacToken(map[string]any{"alg": "HS256"}, map[string]any{"iss": "https://legacy.example.com", "aud": "web",
+		"email": "alice@example.com", "exp": 1 << 40, "user": map[string]any{"email": "x"}}, secret)
+	for _, s := range []string{good, "", "a.b.c", good + "x", "eyJhbGciOiJIUzI1NiJ9.bnVsbA.AA"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, tok string) {
+		id, err := v.VerifyLegacy(bg(t), tok)
+		if err == nil && (tok != good || id.LoginID != "alice@example.com") {
+			t.Fatalf("accepted %q", tok)
+		}
+		if err != nil && !errors.Is(err, verifier.ErrInvalidToken) {
+			t.Fatalf("error of no known kind: %v", err)
+		}
+	})
+}
+
+// FuzzNormalizeLoginID: normalising is idempotent and never panics.
+func FuzzNormalizeLoginID(f *testing.F) {
+	for _, s := range []string{"alice@example.com", " +852 9123-4567 ", "0044 20 7946 0958", "alice", "a@b", "+"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		for _, key := range []string{"email", "phone", "username"} {
+			n, err := verifier.NormalizeLoginID(key, s)
+			if err != nil {
+				continue
+			}
+			if again, err := verifier.NormalizeLoginID(key, n); err != nil || again != n {
+				t.Fatalf("%s %q → %q → %q, %v: not idempotent", key, s, n, again, err)
+			}
+		}
+	})
+}

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/agmigrate/agmigrate/authgeartest"
 	"github.com/agmigrate/agmigrate/verifier"
 	"github.com/lestrrat-go/jwx/v2/jwa"
 	"github.com/lestrrat-go/jwx/v2/jwk"
@@ -361,5 +362,27 @@ func TestLegacyFunc(t *testing.T) {
 	}
 	if _, err := v.VerifyLegacy(bg(t), "sid-2"); !errors.Is(err, verifier.ErrInactive) || !errors.Is(err, verifier.ErrInvalidToken) {
 		t.Errorf("unknown session: %v", err)
+	}
+}
+
+// Discovery finds the JWKS from the issuer; a dotted claim path reads a
+// nested claim.
+func TestLegacyDiscoveryAndNestedClaim(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, authgeartest.Options{})
+	v, err := verifier.NewJWT(bg(t), verifier.JWTConfig{Discovery: true, Issuer: e.fake.URL, Audience: []string{e.fake.URL},
+		LoginID: verifier.LoginID{Key: "username", Claim: "profile.handle"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer v.Close()
+	c := e.claims()
+	c["profile"] = map[string]any{"handle": "alice"}
+	id, err := v.VerifyLegacy(bg(t), e.forge(t, nil, c))
+	if err != nil || id.LoginID != "alice" {
+		t.Fatalf("%+v %v", id, err)
+	}
+	if e.fake.Calls("discovery") != 1 || e.fake.Calls("jwks") != 1 {
+		t.Errorf("calls %v", e.fake.AllCalls())
 	}
 }
