@@ -1,0 +1,158 @@
+package agmigrate
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/agmigrate/agmigrate/adminapi"
+	"github.com/agmigrate/agmigrate/verifier"
+)
+
+// FailurePolicy says what a request gets when its legacy session is valid
+// but the exchange failed because of Authgear (down, slow, refusing).
+type FailurePolicy int
+
+const (
+	// FailOpen serves the request as the legacy user and tries again on
+	// the next request. The default: the legacy session is still valid.
+	FailOpen FailurePolicy = iota
+	// FailClosed answers 503 with Retry-After.
+	FailClosed
+)
+
+// Config configures the middleware. Required fields say so; every other
+// field's comment gives its default.
+type Config struct {
+	// Authgear verifies Authgear access tokens. Required.
+	Authgear *verifier.Authgear
+	// Legacy verifies legacy sessions. Required.
+	Legacy verifier.Legacy
+	// LegacyToken finds the legacy session in a request: a CookieExtractor,
+	// a HeaderExtractor, or an ExtractorFunc. Required.
+	LegacyToken Extractor
+	// Admin is the Admin API client. Required.
+	Admin *adminapi.Client
+	// ClientID is the Authgear OAuth client sessions are created for (and
+	// refreshed with). Use a first-party client that issues JWT access
+	// tokens. Required.
+	ClientID string
+
+	// Delivery hands new sessions to clients. Default Cookies{}.
+	Delivery Delivery
+	// Store keeps exchange results. Default NewMemoryStore(10000); use
+	// redisstore with several replicas.
+	Store Store
+	// RequireAuth answers 401 to requests without valid credentials.
+	// Default false: they reach the handler with no identity.
+	RequireAuth bool
+	// FailurePolicy when Authgear fails. Default FailOpen.
+	FailurePolicy FailurePolicy
+	// ServeDisabledAsLegacy serves users disabled or deactivated in
+	// Authgear as legacy users. Default false: 401, as Authgear would
+	// refuse them after the migration.
+	ServeDisabledAsLegacy bool
+
+	// ExchangeTimeout bounds one exchange, retries included. Default 10 s.
+	ExchangeTimeout time.Duration
+	// Retries is how many times a transient Admin API failure is tried
+	// again within the timeout. Default 2; negative: none.
+	Retries int
+	// NegativeTTL is how long "not in Authgear" and "disabled" results are
+	// remembered, so an import gap costs one lookup per user per period.
+	// Default one minute.
+	NegativeTTL time.Duration
+	// SessionTTL caps how long an exchange result is kept (it is never kept
+	// past the legacy token's expiry). Default 30 days, Authgear's default
+	// refresh-token idle timeout.
+	SessionTTL time.Duration
+	// BreakerThreshold consecutive transient failures open the circuit for
+	// BreakerCoolDown. Defaults 5 and 30 s.
+	BreakerThreshold int
+	BreakerCoolDown  time.Duration
+
+	// Rollout chooses who is migrated now (rolling migration). Default nil:
+	// everyone.
+	Rollout *Rollout
+	// Shadow verifies and looks users up but creates no session and sets no
+	// token: a dry run before the cut-over.
+	Shadow bool
+	// SunsetAt, when set, is when legacy sessions stop being accepted.
+	SunsetAt time.Time
+
+	// OnExchanged is called once per legacy token, after its session was
+	// created, e.g. to revoke the legacy session so a stolen legacy token
+	// cannot be exchanged elsewhere. It runs detached from the request.
+	OnExchanged func(ctx context.Context, id *verifier.LegacyIdentity, legacyToken string)
+	// DeviceInfo describes the client for Authgear's session list.
+	// Default: the request's User-Agent.
+	DeviceInfo func(r *http.Request) adminapi.DeviceInfo
+
+	// Observer is told every request's outcome. Default none.
+	Observer Observer
+	// Logger receives warnings and errors (never a token). Default: silent.
+	Logger *slog.Logger
+	// HTTPClient calls Authgear's token endpoint to refresh. Default: 10 s
+	// timeout.
+	HTTPClient *http.Client
+	// Now is the clock. Default time.Now.
+	Now func() time.Time
+}
+
+// ConfigError is what New returns for a configuration it refuses.
+type ConfigError struct {
+	Field  string
+	Reason string
+}
+
+func (e *ConfigError) Error() string { return "agmigrate: config: " + e.Field + ": " + e.Reason }
+
+// ErrConfig is matched by every *ConfigError.
+var ErrConfig = errors.New("agmigrate: invalid config")
+
+// Is matches ErrConfig.
+func (e *ConfigError) Is(target error) bool { return target == ErrConfig }
+
+func (c *Config) check() error {
+	bad := func(field, format string, args ...any) error {
+		return &ConfigError{Field: field, Reason: fmt.Sprintf(format, args...)}
+	}
+	switch {
+	case c.Authgear == nil:
+		return bad("Authgear", "required: a *verifier.Authgear for Authgear access tokens")
+	case c.Legacy == nil:
+		return bad("Legacy", "required: a verifier.Legacy for the legacy sessions")
+	case c.LegacyToken == nil:
+		return bad("LegacyToken", "required: where the legacy session is (CookieExtractor, HeaderExtractor, ExtractorFunc)")
+	case c.Admin == nil:
+		return bad("Admin", "required: an *adminapi.Client")
+	case c.ClientID == "":
+		return bad("ClientID", "required: the Authgear client to create sessions for")
+	case c.ExchangeTimeout < 0 || c.NegativeTTL < 0 || c.SessionTTL < 0 || c.BreakerCoolDown < 0:
+		return bad("ExchangeTimeout/NegativeTTL/SessionTTL/BreakerCoolDown", "must not be negative")
+	case c.FailurePolicy != FailOpen && c.FailurePolicy != FailClosed:
+		return bad("FailurePolicy", "unknown policy %d", c.FailurePolicy)
+	}
+	if h, ok := c.LegacyToken.(HeaderExtractor); ok && h.Name == "" {
+		return bad("LegacyToken", "HeaderExtractor needs a header Name")
+	}
+	if ck, ok := c.LegacyToken.(CookieExtractor); ok && ck.Name == "" {
+		return bad("LegacyToken", "CookieExtractor needs a cookie Name")
+	}
+	if ck, ok := c.Delivery.(Cookies); ok {
+		ck = ck.withDefaults()
+		if ck.AccessName == ck.RefreshName {
+			return bad("Delivery", "access and refresh cookies need different names")
+		}
+		if le, ok := c.LegacyToken.(CookieExtractor); ok && (le.Name == ck.AccessName || le.Name == ck.RefreshName) {
+			return bad("Delivery", "the legacy cookie %q has the name of an Authgear cookie", le.Name)
+		}
+	}
+	if r := c.Rollout; r != nil && (r.Percent < 0 || r.Percent > 100) {
+		return bad("Rollout.Percent", "%v is outside [0, 100]", r.Percent)
+	}
+	return nil
+}

@@ -1,0 +1,289 @@
+package agmigrate
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/agmigrate/agmigrate/adminapi"
+	"github.com/agmigrate/agmigrate/verifier"
+)
+
+// Middleware accepts Authgear sessions and legacy sessions, exchanging a
+// legacy session for an Authgear session once, so that users move to
+// Authgear without logging in again. Create it with New; wrap handlers
+// with Handler.
+type Middleware struct {
+	cfg     Config
+	x       *Exchanger
+	rf      *refresher
+	cookies Cookies
+	hasCk   bool
+	log     *slog.Logger
+	now     func() time.Time
+	shadow  shadowCache
+}
+
+// New checks cfg and returns the middleware. A configuration it refuses
+// gives a *ConfigError (errors.Is(err, ErrConfig)).
+func New(cfg Config) (*Middleware, error) {
+	if err := cfg.check(); err != nil {
+		return nil, err
+	}
+	if cfg.Delivery == nil {
+		cfg.Delivery = Cookies{}
+	}
+	if cfg.Store == nil {
+		cfg.Store = NewMemoryStore(10000)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(discard{})
+	}
+	if cfg.HTTPClient == nil {
+		cfg.HTTPClient = &http.Client{Timeout: 10 * time.Second}
+	}
+	if cfg.DeviceInfo == nil {
+		cfg.DeviceInfo = defaultDeviceInfo
+	}
+	retries := cfg.Retries
+	if retries == 0 {
+		retries = 2
+	}
+	m := &Middleware{cfg: cfg, log: cfg.Logger, now: cfg.Now}
+	m.cookies, m.hasCk = cookiesOf(cfg.Delivery)
+	storeErr := func(err error) {
+		m.log.Warn("agmigrate: store failed; deduplicating in this process only", "error", err)
+	}
+	m.x = &Exchanger{
+		admin: cfg.Admin, ag: cfg.Authgear, clientID: cfg.ClientID, store: cfg.Store,
+		timeout: orDefault(cfg.ExchangeTimeout, 10*time.Second), negTTL: orDefault(cfg.NegativeTTL, time.Minute),
+		refreshTTL: orDefault(cfg.SessionTTL, 30*24*time.Hour), attempts: max(1, retries+1), backoff: 100 * time.Millisecond,
+		breaker:   &breaker{threshold: orDefault(cfg.BreakerThreshold, 5), coolDown: orDefault(cfg.BreakerCoolDown, 30*time.Second), now: cfg.Now},
+		onCreated: cfg.OnExchanged, log: cfg.Logger, storeErr: storeErr, now: cfg.Now,
+	}
+	m.rf = &refresher{tokenURL: cfg.Authgear.Issuer() + "/oauth2/token", clientID: cfg.ClientID, http: cfg.HTTPClient,
+		store: cfg.Store, keep: time.Minute, storeErr: storeErr, now: cfg.Now}
+	return m, nil
+}
+
+func orDefault[T comparable](v, def T) T {
+	var zero T
+	if v == zero {
+		return def
+	}
+	return v
+}
+
+// Exchanger returns the exchanger the middleware uses, for code that
+// exchanges legacy sessions itself.
+func (m *Middleware) Exchanger() *Exchanger { return m.x }
+
+// Handler wraps next: requests reach it with the identity in their context
+// (IdentityFrom), or are answered 401/503 as the configuration says.
+func (m *Middleware) Handler(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := m.now()
+		ev := Event{}
+		id, ok := m.authenticate(w, r, &ev)
+		ev.Duration = m.now().Sub(start)
+		if id != nil {
+			ev.Source, ev.UserID = id.Source, id.UserID
+		}
+		m.observe(r, ev)
+		if !ok {
+			return
+		}
+		if id == nil {
+			id = &Identity{}
+		}
+		next.ServeHTTP(w, withIdentity(r, id))
+	})
+}
+
+// authenticate runs the request path. ok false: the answer was written.
+func (m *Middleware) authenticate(w http.ResponseWriter, r *http.Request, ev *Event) (*Identity, bool) {
+	ctx := r.Context()
+	tok, fromHeader := bearer(r), true
+	if tok == "" && m.hasCk {
+		tok, fromHeader = readCookie(r, m.cookies.AccessName), false
+	}
+	if tok != "" {
+		c, err := m.cfg.Authgear.Verify(ctx, tok)
+		switch {
+		case err == nil:
+			ev.Outcome = OutcomeAuthgear
+			return &Identity{UserID: c.Subject, Source: SourceAuthgear, Claims: c}, true
+		case errors.Is(err, verifier.ErrUnavailable):
+			ev.Outcome, ev.Err = OutcomeRefused, err
+			writeUnavailable(w, 5*time.Second, "the Authgear session cannot be checked now")
+			return nil, false
+		case fromHeader && m.cfg.LegacyToken.Extract(r) != tok:
+			ev.Outcome, ev.Err = OutcomeRefused, err
+			writeAuthError(w, "invalid_token", authDesc(err))
+			return nil, false
+		}
+		// An Authgear cookie that no longer verifies: refresh below.
+	}
+	if m.hasCk {
+		if rt := readCookie(r, m.cookies.RefreshName); rt != "" {
+			if id, done := m.refresh(w, r, rt, ev); id != nil || done {
+				return id, id != nil
+			}
+		}
+	}
+	return m.legacy(w, r, ev)
+}
+
+// refresh renews the cookie session. It returns the identity, or done
+// when it has answered; neither means the session is over.
+func (m *Middleware) refresh(w http.ResponseWriter, r *http.Request, rt string, ev *Event) (*Identity, bool) {
+	t, err := m.rf.refresh(r.Context(), rt)
+	if errors.Is(err, ErrRefreshRejected) {
+		m.cookies.clear(w, r)
+		return nil, false
+	}
+	if err != nil {
+		ev.Outcome, ev.Err = OutcomeRefused, err
+		m.log.Warn("agmigrate: refreshing an Authgear session failed", "error", err)
+		writeUnavailable(w, 5*time.Second, "the Authgear session cannot be refreshed now")
+		return nil, true
+	}
+	c, err := m.cfg.Authgear.Verify(r.Context(), t.AccessToken)
+	if err != nil {
+		m.cookies.clear(w, r)
+		return nil, false
+	}
+	m.cookies.Deliver(w, r, t)
+	ev.Outcome = OutcomeRefreshed
+	return &Identity{UserID: c.Subject, Source: SourceAuthgear, Claims: c}, false
+}
+
+// legacy handles a request without a usable Authgear session.
+func (m *Middleware) legacy(w http.ResponseWriter, r *http.Request, ev *Event) (*Identity, bool) {
+	ctx := r.Context()
+	lt := m.cfg.LegacyToken.Extract(r)
+	if lt == "" {
+		ev.Outcome = OutcomeAnonymous
+		if m.cfg.RequireAuth {
+			writeAuthError(w, "", "authentication required")
+			return nil, false
+		}
+		return nil, true
+	}
+	if !m.cfg.SunsetAt.IsZero() && !m.now().Before(m.cfg.SunsetAt) {
+		ev.Outcome = OutcomeRefused
+		writeAuthError(w, "invalid_token", "legacy sessions are no longer accepted; sign in again")
+		return nil, false
+	}
+	lid, err := m.cfg.Legacy.VerifyLegacy(ctx, lt)
+	if err != nil {
+		ev.Outcome, ev.Err = OutcomeRefused, err
+		if errors.Is(err, verifier.ErrInvalidToken) {
+			writeAuthError(w, "invalid_token", authDesc(err))
+		} else {
+			m.log.Warn("agmigrate: the legacy session cannot be checked", "error", err)
+			writeUnavailable(w, 5*time.Second, "the session cannot be checked now")
+		}
+		return nil, false
+	}
+	ev.LoginID = lid.LoginID
+	legacyID := &Identity{Source: SourceLegacy, Legacy: lid}
+	if !m.cfg.Rollout.includes(lid, r) {
+		ev.Outcome = OutcomeNotRolledOut
+		return legacyID, true
+	}
+	if m.cfg.Shadow {
+		ev.Outcome, ev.Shadow = OutcomeShadow, m.shadowLookup(ctx, lt, lid)
+		return legacyID, true
+	}
+	res, err := m.x.Exchange(ctx, lt, lid, m.cfg.DeviceInfo(r))
+	switch {
+	case err == nil:
+		m.cfg.Delivery.Deliver(w, r, res.Tokens)
+		if ce, ok := m.cfg.LegacyToken.(CookieExtractor); ok {
+			clearCookie(w, ce)
+		}
+		ev.Outcome = OutcomeExchanged
+		if res.Reused {
+			ev.Outcome = OutcomeExchangeReused
+		}
+		return &Identity{UserID: res.UserID, Source: SourceExchanged, Claims: res.Claims, Legacy: lid}, true
+	case errors.Is(err, ErrUserMissing):
+		ev.Outcome = OutcomeUserMissing
+		m.log.Info("agmigrate: legacy user not found in Authgear", "login_id_hash", hashPrefix(lid.LoginID), "login_id_key", lid.LoginIDKey)
+		return legacyID, true
+	case errors.Is(err, ErrUserDisabled):
+		ev.Outcome = OutcomeUserDisabled
+		if m.cfg.ServeDisabledAsLegacy {
+			return legacyID, true
+		}
+		writeAuthError(w, "invalid_token", "the account is disabled")
+		return nil, false
+	}
+	ev.Outcome, ev.Err = OutcomeAdminError, err
+	m.logAdminError(err)
+	if m.cfg.FailurePolicy == FailClosed {
+		writeUnavailable(w, m.retryAfter(), "sign-in is being upgraded; try again shortly")
+		return nil, false
+	}
+	return legacyID, true
+}
+
+func (m *Middleware) retryAfter() time.Duration {
+	if errors.Is(m.x.breaker.openErr(), ErrCircuitOpen) {
+		return m.x.breaker.coolDown
+	}
+	return 5 * time.Second
+}
+
+func (m *Middleware) logAdminError(err error) {
+	switch {
+	case errors.Is(err, adminapi.ErrCreateSessionDisabled), errors.Is(err, adminapi.ErrForbidden), errors.Is(err, ErrUnusableSession):
+		m.log.Error("agmigrate: Authgear setup problem; run `agmigrate doctor`", "error", err)
+	default:
+		m.log.Warn("agmigrate: exchange failed", "error", err)
+	}
+}
+
+func (m *Middleware) observe(r *http.Request, ev Event) {
+	if m.cfg.Observer != nil {
+		m.cfg.Observer.Observe(r, ev)
+	}
+}
+
+// authDesc is the error description of a refused token: the verifier's
+// reason, which never contains the token.
+func authDesc(err error) string {
+	var msg string
+	for _, k := range []error{verifier.ErrExpired, verifier.ErrNotYetValid, verifier.ErrSignature, verifier.ErrIssuer,
+		verifier.ErrAudience, verifier.ErrAlgorithm, verifier.ErrMalformed, verifier.ErrUnknownKey, verifier.ErrLoginID, verifier.ErrInactive} {
+		if errors.Is(err, k) {
+			msg = k.Error()
+			break
+		}
+	}
+	if msg == "" {
+		msg = "verifier: invalid token"
+	}
+	return msg[len("verifier: "):]
+}
+
+func defaultDeviceInfo(r *http.Request) adminapi.DeviceInfo {
+	ua := r.UserAgent()
+	if len(ua) > 256 {
+		ua = ua[:256]
+	}
+	return adminapi.DeviceInfo{"agmigrate": map[string]any{"user_agent": ua}}
+}
+
+type discard struct{}
+
+func (discard) Enabled(context.Context, slog.Level) bool  { return false }
+func (discard) Handle(context.Context, slog.Record) error { return nil }
+func (d discard) WithAttrs([]slog.Attr) slog.Handler      { return d }
+func (d discard) WithGroup(string) slog.Handler           { return d }

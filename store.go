@@ -1,0 +1,120 @@
+package agmigrate
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"time"
+)
+
+// ErrNotFound is what Store.Get returns for a key it does not hold.
+var ErrNotFound = errors.New("agmigrate: not found in store")
+
+// Store keeps exchange results between requests, so one legacy token gives
+// one Authgear session however often it is presented. Keys are hashes and
+// values are sealed (see seal.go): a dump of a store holds no usable token.
+type Store interface {
+	// Get returns the value under key, or ErrNotFound.
+	Get(ctx context.Context, key string) ([]byte, error)
+	// Put stores value under key for ttl.
+	Put(ctx context.Context, key string, value []byte, ttl time.Duration) error
+}
+
+// Locker is implemented by stores shared between replicas (redisstore).
+// The exchanger takes the lock for a key before exchanging, so that across
+// replicas one legacy token gives one session.
+type Locker interface {
+	// TryLock takes the lock on key for lease. It returns ok false when
+	// another holder has it. unlock releases the lock only if it is still
+	// the caller's.
+	TryLock(ctx context.Context, key string, lease time.Duration) (unlock func(context.Context), ok bool, err error)
+}
+
+// Waiter is implemented by shared stores that can tell when a key is put,
+// so replicas waiting on another's exchange need not poll.
+type Waiter interface {
+	// WaitFor returns the value under key once it is put, or an error when
+	// ctx ends first.
+	WaitFor(ctx context.Context, key string) ([]byte, error)
+}
+
+// MemoryStore is a bounded in-process Store, the default. When full, an
+// expired entry or else the entry closest to expiry among a sample makes
+// room. Safe for concurrent use.
+type MemoryStore struct {
+	mu  sync.Mutex
+	m   map[string]memEntry
+	max int
+	now func() time.Time
+}
+
+type memEntry struct {
+	v   []byte
+	exp time.Time
+}
+
+// NewMemoryStore returns a store holding at most max entries (10,000 when
+// max <= 0).
+func NewMemoryStore(max int) *MemoryStore {
+	if max <= 0 {
+		max = 10000
+	}
+	return &MemoryStore{m: make(map[string]memEntry), max: max, now: time.Now}
+}
+
+// Get implements Store.
+func (s *MemoryStore) Get(_ context.Context, key string) ([]byte, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e, ok := s.m[key]
+	if !ok {
+		return nil, ErrNotFound
+	}
+	if !s.now().Before(e.exp) {
+		delete(s.m, key)
+		return nil, ErrNotFound
+	}
+	return e.v, nil
+}
+
+// Put implements Store.
+func (s *MemoryStore) Put(_ context.Context, key string, value []byte, ttl time.Duration) error {
+	if ttl <= 0 {
+		return nil
+	}
+	now := s.now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.m[key]; !ok && len(s.m) >= s.max {
+		s.evictLocked(now)
+	}
+	s.m[key] = memEntry{v: append([]byte(nil), value...), exp: now.Add(ttl)}
+	return nil
+}
+
+// Len returns how many entries the store holds.
+func (s *MemoryStore) Len() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.m)
+}
+
+func (s *MemoryStore) evictLocked(now time.Time) {
+	const sample = 16
+	var victim string
+	var soonest time.Time
+	n := 0
+	for k, e := range s.m {
+		if !now.Before(e.exp) {
+			delete(s.m, k)
+			return
+		}
+		if n == 0 || e.exp.Before(soonest) {
+			victim, soonest = k, e.exp
+		}
+		if n++; n >= sample {
+			break
+		}
+	}
+	delete(s.m, victim)
+}
