@@ -35,11 +35,13 @@ func New(cfg Config) (*Middleware, error) {
 	if cfg.Delivery == nil {
 		cfg.Delivery = Cookies{}
 	}
-	if cfg.Store == nil {
-		cfg.Store = NewMemoryStore(10000)
-	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.Store == nil {
+		ms := NewMemoryStore(10000)
+		ms.now = cfg.Now
+		cfg.Store = ms
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(discard{})
