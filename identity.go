@@ -60,6 +60,20 @@ func (k *contextKey) String() string { return "agmigrate context value " + k.nam
 
 var identityKey = &contextKey{"identity"}
 
+// identityCtx carries an Identity in one allocation (context.WithValue
+// plus a separate Identity would take two; this runs on every request).
+type identityCtx struct {
+	context.Context
+	id Identity
+}
+
+func (c *identityCtx) Value(key any) any {
+	if key == identityKey {
+		return &c.id
+	}
+	return c.Context.Value(key)
+}
+
 // WithIdentity returns a copy of ctx carrying id (for tests of handlers).
 func WithIdentity(ctx context.Context, id *Identity) context.Context {
 	return context.WithValue(ctx, identityKey, id)
@@ -72,6 +86,6 @@ func IdentityFrom(ctx context.Context) *Identity {
 	return id
 }
 
-func withIdentity(r *http.Request, id *Identity) *http.Request {
-	return r.WithContext(WithIdentity(r.Context(), id))
+func withIdentity(r *http.Request, id Identity) *http.Request {
+	return r.WithContext(&identityCtx{Context: r.Context(), id: id})
 }

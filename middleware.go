@@ -89,26 +89,26 @@ func (m *Middleware) Exchanger() *Exchanger { return m.x }
 // (IdentityFrom), or are answered 401/503 as the configuration says.
 func (m *Middleware) Handler(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		start := m.now()
-		ev := Event{}
-		id, ok := m.authenticate(w, r, &ev)
-		ev.Duration = m.now().Sub(start)
-		if id != nil {
-			ev.Source, ev.UserID = id.Source, id.UserID
+		var start time.Time
+		if m.cfg.Observer != nil {
+			start = time.Now()
 		}
-		m.observe(r, ev)
+		var ev Event
+		id, ok := m.authenticate(w, r, &ev)
+		if m.cfg.Observer != nil {
+			ev.Duration = time.Since(start)
+			ev.Source, ev.UserID = id.Source, id.UserID
+			m.cfg.Observer.Observe(r, ev)
+		}
 		if !ok {
 			return
-		}
-		if id == nil {
-			id = &Identity{}
 		}
 		next.ServeHTTP(w, withIdentity(r, id))
 	})
 }
 
 // authenticate runs the request path. ok false: the answer was written.
-func (m *Middleware) authenticate(w http.ResponseWriter, r *http.Request, ev *Event) (*Identity, bool) {
+func (m *Middleware) authenticate(w http.ResponseWriter, r *http.Request, ev *Event) (Identity, bool) {
 	ctx := r.Context()
 	tok, fromHeader := bearer(r), true
 	if tok == "" && m.hasCk {
@@ -119,22 +119,22 @@ func (m *Middleware) authenticate(w http.ResponseWriter, r *http.Request, ev *Ev
 		switch {
 		case err == nil:
 			ev.Outcome = OutcomeAuthgear
-			return &Identity{UserID: c.Subject, Source: SourceAuthgear, Claims: c}, true
+			return Identity{UserID: c.Subject, Source: SourceAuthgear, Claims: c}, true
 		case errors.Is(err, verifier.ErrUnavailable):
 			ev.Outcome, ev.Err = OutcomeRefused, err
 			writeUnavailable(w, 5*time.Second, "the Authgear session cannot be checked now")
-			return nil, false
+			return Identity{}, false
 		case fromHeader && m.cfg.LegacyToken.Extract(r) != tok:
 			ev.Outcome, ev.Err = OutcomeRefused, err
 			writeAuthError(w, "invalid_token", authDesc(err))
-			return nil, false
+			return Identity{}, false
 		}
 		// An Authgear cookie that no longer verifies: refresh below.
 	}
 	if m.hasCk {
 		if rt := readCookie(r, m.cookies.RefreshName); rt != "" {
-			if id, done := m.refresh(w, r, rt, ev); id != nil || done {
-				return id, id != nil
+			if id, done := m.refresh(w, r, rt, ev); id.Source != SourceNone || done {
+				return id, id.Source != SourceNone
 			}
 		}
 	}
@@ -143,44 +143,44 @@ func (m *Middleware) authenticate(w http.ResponseWriter, r *http.Request, ev *Ev
 
 // refresh renews the cookie session. It returns the identity, or done
 // when it has answered; neither means the session is over.
-func (m *Middleware) refresh(w http.ResponseWriter, r *http.Request, rt string, ev *Event) (*Identity, bool) {
+func (m *Middleware) refresh(w http.ResponseWriter, r *http.Request, rt string, ev *Event) (Identity, bool) {
 	t, err := m.rf.refresh(r.Context(), rt)
 	if errors.Is(err, ErrRefreshRejected) {
 		m.cookies.clear(w, r)
-		return nil, false
+		return Identity{}, false
 	}
 	if err != nil {
 		ev.Outcome, ev.Err = OutcomeRefused, err
 		m.log.Warn("agmigrate: refreshing an Authgear session failed", "error", err)
 		writeUnavailable(w, 5*time.Second, "the Authgear session cannot be refreshed now")
-		return nil, true
+		return Identity{}, true
 	}
 	c, err := m.cfg.Authgear.Verify(r.Context(), t.AccessToken)
 	if err != nil {
 		m.cookies.clear(w, r)
-		return nil, false
+		return Identity{}, false
 	}
 	m.cookies.Deliver(w, r, t)
 	ev.Outcome = OutcomeRefreshed
-	return &Identity{UserID: c.Subject, Source: SourceAuthgear, Claims: c}, false
+	return Identity{UserID: c.Subject, Source: SourceAuthgear, Claims: c}, false
 }
 
 // legacy handles a request without a usable Authgear session.
-func (m *Middleware) legacy(w http.ResponseWriter, r *http.Request, ev *Event) (*Identity, bool) {
+func (m *Middleware) legacy(w http.ResponseWriter, r *http.Request, ev *Event) (Identity, bool) {
 	ctx := r.Context()
 	lt := m.cfg.LegacyToken.Extract(r)
 	if lt == "" {
 		ev.Outcome = OutcomeAnonymous
 		if m.cfg.RequireAuth {
 			writeAuthError(w, "", "authentication required")
-			return nil, false
+			return Identity{}, false
 		}
-		return nil, true
+		return Identity{}, true
 	}
 	if !m.cfg.SunsetAt.IsZero() && !m.now().Before(m.cfg.SunsetAt) {
 		ev.Outcome = OutcomeRefused
 		writeAuthError(w, "invalid_token", "legacy sessions are no longer accepted; sign in again")
-		return nil, false
+		return Identity{}, false
 	}
 	lid, err := m.cfg.Legacy.VerifyLegacy(ctx, lt)
 	if err != nil {
@@ -191,10 +191,10 @@ func (m *Middleware) legacy(w http.ResponseWriter, r *http.Request, ev *Event) (
 			m.log.Warn("agmigrate: the legacy session cannot be checked", "error", err)
 			writeUnavailable(w, 5*time.Second, "the session cannot be checked now")
 		}
-		return nil, false
+		return Identity{}, false
 	}
 	ev.LoginID = lid.LoginID
-	legacyID := &Identity{Source: SourceLegacy, Legacy: lid}
+	legacyID := Identity{Source: SourceLegacy, Legacy: lid}
 	if !m.cfg.Rollout.includes(lid, r) {
 		ev.Outcome = OutcomeNotRolledOut
 		return legacyID, true
@@ -214,7 +214,7 @@ func (m *Middleware) legacy(w http.ResponseWriter, r *http.Request, ev *Event) (
 		if res.Reused {
 			ev.Outcome = OutcomeExchangeReused
 		}
-		return &Identity{UserID: res.UserID, Source: SourceExchanged, Claims: res.Claims, Legacy: lid}, true
+		return Identity{UserID: res.UserID, Source: SourceExchanged, Claims: res.Claims, Legacy: lid}, true
 	case errors.Is(err, ErrUserMissing):
 		ev.Outcome = OutcomeUserMissing
 		m.log.Info("agmigrate: legacy user not found in Authgear", "login_id_hash", hashPrefix(lid.LoginID), "login_id_key", lid.LoginIDKey)
@@ -225,13 +225,13 @@ func (m *Middleware) legacy(w http.ResponseWriter, r *http.Request, ev *Event) (
 			return legacyID, true
 		}
 		writeAuthError(w, "invalid_token", "the account is disabled")
-		return nil, false
+		return Identity{}, false
 	}
 	ev.Outcome, ev.Err = OutcomeAdminError, err
 	m.logAdminError(err)
 	if m.cfg.FailurePolicy == FailClosed {
 		writeUnavailable(w, m.retryAfter(), "sign-in is being upgraded; try again shortly")
-		return nil, false
+		return Identity{}, false
 	}
 	return legacyID, true
 }
