@@ -2,15 +2,17 @@
 // (Auth0, Firebase, Cognito, a home-grown JWT or session system) to
 // Authgear without logging anyone out.
 //
-// This module holds, so far:
+// Wrap handlers with a Middleware (New, then Handler). It accepts Authgear
+// sessions and legacy sessions; a verified legacy session is exchanged, once
+// per legacy token, for an Authgear session through the Admin API
+// (getUserByLoginID, then createSession), the new tokens are handed to the
+// client (cookies or headers), and the request is served as the Authgear
+// user, whose identity handlers read with IdentityFrom. Mobile and
+// single-page clients call the MigrationEndpoint instead. Rolling migration
+// (Rollout), a dry run (Shadow) and the end of the legacy system (SunsetAt)
+// are settings of the same Config.
 //
-//   - adminapi: a typed client for the Authgear Admin API (getUserByLoginID,
-//     createSession), the admin JWT signer, and the User Import API for
-//     bulk migration;
-//   - authgeartest: a fake Authgear server for tests, checked against
-//     responses recorded from a real one.
-//
-// The middleware that exchanges a verified legacy session for an Authgear
-// session on the first request (middleware.go, exchange.go) and the token
-// verifiers (verifier/) are being built on this foundation.
+// The subpackages: verifier checks Authgear and legacy tokens; adminapi is
+// the Admin API client, including the User Import API for bulk migration;
+// authgeartest is a fake Authgear for tests.
 package agmigrate
