@@ -60,6 +60,9 @@ func New(cfg Config) (*Middleware, error) {
 	m.cookies, m.hasCk = cookiesOf(cfg.Delivery)
 	storeErr := func(err error) {
 		m.log.Warn("agmigrate: store failed; deduplicating in this process only", "error", err)
+		if so, ok := cfg.Observer.(StoreObserver); ok {
+			so.StoreFailed(err)
+		}
 	}
 	m.x = &Exchanger{
 		admin: cfg.Admin, ag: cfg.Authgear, clientID: cfg.ClientID, store: cfg.Store,

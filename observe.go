@@ -60,6 +60,13 @@ type Observer interface {
 	Observe(r *http.Request, e Event)
 }
 
+// StoreObserver may also be implemented by the Observer: it is told when
+// the Store fails (a shared store unreachable, say). Requests go on, with
+// deduplication in this process only, until the store answers again.
+type StoreObserver interface {
+	StoreFailed(err error)
+}
+
 // ObserverFunc adapts a function to Observer.
 type ObserverFunc func(r *http.Request, e Event)
 

@@ -18,6 +18,12 @@ import (
 
 var errUnseal = errors.New("agmigrate: stored value does not open")
 
+// ExchangeKey returns the Store key under which the exchange of a legacy
+// token is kept (a hash: the key reveals nothing of the token). Deleting it
+// makes the next request with that token exchange again; a shared store's
+// lock for the exchange is named after it.
+func ExchangeKey(legacyToken string) string { return storeKey("x", legacyToken) }
+
 // storeKey names the store entry for secret in a namespace ("x" for
 // exchanges, "r" for refreshes).
 func storeKey(namespace, secret string) string {
