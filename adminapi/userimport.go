@@ -158,6 +158,42 @@ func (c *Client) Import(ctx context.Context, req ImportRequest) (*ImportBatch, e
 	return batch, nil
 }
 
+// ImportChunk is one job's share of a request: Records[Offset:Offset+Count].
+type ImportChunk struct {
+	Offset, Count int
+}
+
+// PlanImport splits req the way Import does, without sending anything. The
+// split depends only on the request, so a tool that submits chunks one by
+// one (SubmitImport) can resume after an interruption.
+func PlanImport(req ImportRequest) ([]ImportChunk, error) {
+	bodies, err := splitImport(req)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]ImportChunk, len(bodies))
+	for i, b := range bodies {
+		out[i] = ImportChunk{Offset: b.offset, Count: b.count}
+	}
+	return out, nil
+}
+
+// SubmitImport validates req and submits it as one job; it must fit in
+// MaxImportBody (use PlanImport to split larger requests).
+func (c *Client) SubmitImport(ctx context.Context, req ImportRequest) (*ImportJob, error) {
+	if problems := ValidateImport(req); len(problems) > 0 {
+		return nil, &InvalidRecordsError{Problems: problems}
+	}
+	bodies, err := splitImport(req)
+	if err != nil {
+		return nil, err
+	}
+	if len(bodies) != 1 {
+		return nil, fmt.Errorf("adminapi: %d records need %d jobs under the %d-byte limit; submit them chunk by chunk", len(req.Records), len(bodies), MaxImportBody)
+	}
+	return c.postImport(ctx, bodies[0].body)
+}
+
 func (c *Client) postImport(ctx context.Context, body []byte) (*ImportJob, error) {
 	status, data, err := c.do(ctx, http.MethodPost, ImportPath, body)
 	if err != nil {

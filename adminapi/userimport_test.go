@@ -191,3 +191,34 @@ func TestImportRecordMarshalsNull(t *testing.T) {
 		t.Error("roles cannot be null, but marshalled")
 	}
 }
+
+func TestPlanAndSubmitImport(t *testing.T) {
+	t.Parallel()
+	fake := authgeartest.New(t, authgeartest.Options{})
+	var recs []adminapi.ImportRecord
+	for i := 0; i < 200; i++ {
+		recs = append(recs, adminapi.ImportRecord{Email: adminapi.Str(fmt.Sprintf("p%03d@example.com", i)), Profile: adminapi.Str(strings.Repeat("y", 4000))})
+	}
+	req := adminapi.ImportRequest{Identifier: adminapi.IdentifierEmail, Records: recs}
+	plan, err := adminapi.PlanImport(req)
+	if err != nil || len(plan) < 2 {
+		t.Fatalf("plan %v %v", plan, err)
+	}
+	again, _ := adminapi.PlanImport(req)
+	if fmt.Sprint(plan) != fmt.Sprint(again) {
+		t.Fatal("the plan is not deterministic")
+	}
+	c := fake.AdminClient()
+	if _, err := c.SubmitImport(ctx(t), req); err == nil {
+		t.Error("SubmitImport took a request over the limit")
+	}
+	ch := plan[0]
+	job, err := c.SubmitImport(ctx(t), adminapi.ImportRequest{Identifier: req.Identifier, Records: recs[ch.Offset : ch.Offset+ch.Count]})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done, err := c.WaitImportJob(ctx(t), job.ID, 5*time.Millisecond)
+	if err != nil || done.Summary.Inserted != ch.Count {
+		t.Fatalf("%+v %v", done, err)
+	}
+}
