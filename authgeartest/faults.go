@@ -19,6 +19,8 @@ type Fault struct {
 	Drop bool
 	// Times limits the fault to this many calls; 0 means until cleared.
 	Times int
+	// After lets this many calls through untouched before the fault starts.
+	After int
 }
 
 // GraphQLError is an error in Authgear's GraphQL shape.
@@ -29,8 +31,9 @@ type GraphQLError struct {
 }
 
 // SetFault injects f into an endpoint: "discovery", "jwks", "token",
-// "userinfo", "graphql" (every Admin API GraphQL request), "import", or a
-// GraphQL root field such as "getUserByLoginID" or "createSession".
+// "userinfo", "graphql" (every Admin API GraphQL request), "import" (both
+// import endpoints), "import.create", "import.get", or a GraphQL root field
+// such as "getUserByLoginID" or "createSession".
 func (s *Server) SetFault(endpoint string, f Fault) {
 	s.mu.Lock()
 	s.faults[endpoint] = &f
@@ -50,6 +53,10 @@ func (s *Server) takeFault(endpoint string) *Fault {
 	defer s.mu.Unlock()
 	f := s.faults[endpoint]
 	if f == nil {
+		return nil
+	}
+	if f.After > 0 {
+		f.After--
 		return nil
 	}
 	cp := *f

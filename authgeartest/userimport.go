@@ -31,7 +31,7 @@ var importTopLevel = map[string]bool{"upsert": true, "identifier": true, "record
 // level is checked here; records are checked when the job runs.
 func (s *Server) serveImportCreate(w http.ResponseWriter, r *http.Request) {
 	s.count("import.create")
-	if s.applyHTTPFault("import", w, r) {
+	if s.applyHTTPFault("import", w, r) || s.applyHTTPFault("import.create", w, r) {
 		return
 	}
 	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
@@ -99,7 +99,7 @@ func (s *Server) serveImportCreate(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) serveImportGet(w http.ResponseWriter, r *http.Request, id string) {
 	s.count("import.get")
-	if s.applyHTTPFault("import", w, r) {
+	if s.applyHTTPFault("import", w, r) || s.applyHTTPFault("import.get", w, r) {
 		return
 	}
 	s.mu.Lock()
@@ -122,7 +122,7 @@ func (s *Server) serveImportGet(w http.ResponseWriter, r *http.Request, id strin
 	writeJSON(w, http.StatusOK, map[string]any{"result": job.result}, false)
 }
 
-// ImportedUsers returns how many import jobs the fake has received.
+// ImportJobs returns how many import jobs the fake has accepted.
 func (s *Server) ImportJobs() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()

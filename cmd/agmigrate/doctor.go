@@ -1,0 +1,280 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/agmigrate/agmigrate/adminapi"
+	"github.com/agmigrate/agmigrate/verifier"
+)
+
+type doctorFlags struct {
+	authgearFlags
+	loginID, loginIDKey                   string
+	probeSession                          bool
+	legacyToken, legacyJWKS, legacySecret string
+	legacyIssuer, legacyAudience          string
+	legacyClaim                           string
+	timeout                               time.Duration
+}
+
+// report prints one line per check.
+type report struct {
+	out    io.Writer
+	failed int
+}
+
+func (r *report) ok(name, detail string) { fmt.Fprintf(r.out, "ok    %s%s\n", name, suffix(detail)) }
+func (r *report) skip(name, why string)  { fmt.Fprintf(r.out, "skip  %s: %s\n", name, why) }
+func (r *report) fail(name, what, fix string) {
+	r.failed++
+	fmt.Fprintf(r.out, "FAIL  %s: %s\n      fix: %s\n", name, what, fix)
+}
+
+func suffix(s string) string {
+	if s == "" {
+		return ""
+	}
+	return " (" + s + ")"
+}
+
+func doctor(ctx context.Context, args []string, stdout, stderr io.Writer, env func(string) string) int {
+	fs := flag.NewFlagSet("agmigrate doctor", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var f doctorFlags
+	f.register(fs, env)
+	fs.StringVar(&f.loginID, "login-id", "", "a login ID that should exist in Authgear (checks the lookup)")
+	fs.StringVar(&f.loginIDKey, "login-id-key", "email", "the login ID key: email, phone or username")
+	fs.BoolVar(&f.probeSession, "probe-session", false, "create one real session for --login-id to check its access token (JWT, public host)")
+	fs.StringVar(&f.legacyToken, "legacy-token", "", "a sample legacy token the legacy verifier should accept (or @file)")
+	fs.StringVar(&f.legacyJWKS, "legacy-jwks-url", "", "the legacy system's JWKS URL")
+	fs.StringVar(&f.legacySecret, "legacy-hs256-secret-file", "", "a file holding the legacy system's HS256 secret")
+	fs.StringVar(&f.legacyIssuer, "legacy-issuer", "", "the legacy tokens' iss")
+	fs.StringVar(&f.legacyAudience, "legacy-audience", "", "the legacy tokens' aud")
+	fs.StringVar(&f.legacyClaim, "legacy-login-id-claim", "", "the claim holding the login ID (default for the key, e.g. email)")
+	fs.DurationVar(&f.timeout, "timeout", 20*time.Second, "time allowed for all checks")
+	fs.Usage = func() {
+		fmt.Fprint(stderr, "Usage: agmigrate doctor [flags]\n\nChecks an Authgear setup for agmigrate, one line per check with a fix for each failure.\nExit status 1 when a check fails.\n\nFlags:\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	ctx, cancel := context.WithTimeout(ctx, f.timeout)
+	defer cancel()
+	r := &report{out: stdout}
+	f.run(ctx, r)
+	if r.failed > 0 {
+		fmt.Fprintf(stdout, "\n%d check(s) failed.\n", r.failed)
+		return 1
+	}
+	fmt.Fprintln(stdout, "\nAll checks passed.")
+	return 0
+}
+
+func (f *doctorFlags) run(ctx context.Context, r *report) {
+	// 1–2: the endpoint, its discovery document and JWKS.
+	var ag *verifier.Authgear
+	switch {
+	case f.endpoint == "":
+		r.fail("endpoint", "no endpoint", "set --endpoint or AUTHGEAR_ENDPOINT to the project's public origin")
+	default:
+		var err error
+		ag, err = verifier.NewAuthgear(ctx, verifier.AuthgearConfig{Endpoint: f.endpoint})
+		switch {
+		case errors.Is(err, verifier.ErrConfig):
+			r.fail("endpoint", err.Error(), "use the public origin itself, e.g. https://myapp.authgear.cloud (no path), as discovery names it")
+		case err != nil && strings.Contains(err.Error(), "discovery"):
+			r.fail("endpoint", err.Error(), "check the URL and that this machine can reach it; a self-hosted Authgear answers discovery on its main port (3000), not the admin port")
+		case err != nil:
+			r.fail("discovery and JWKS", err.Error(), "the JWKS must list the project's RS256 signing key; check the oauth secret in authgear.secrets.yaml")
+		default:
+			defer ag.Close()
+			r.ok("endpoint answers", f.endpoint)
+			r.ok("discovery and JWKS", "issuer matches, RS256 keys published")
+		}
+	}
+
+	// 3: the admin key.
+	admin, err := f.admin()
+	if err != nil {
+		r.fail("admin key", err.Error(), "download the key in the portal (Advanced > Admin API) and give its key ID")
+		return
+	}
+	_, err = admin.GetUserByLoginID(ctx, "email", "agmigrate-doctor@example.invalid")
+	switch {
+	case errors.Is(err, adminapi.ErrForbidden):
+		r.fail("admin key accepted", "the Admin API answered 403", "check --admin-key-id matches the key file, --project-id is the project ID (not a URL), and this machine's clock")
+		return
+	case err != nil && !errors.Is(err, adminapi.ErrUserNotFound) && !errors.Is(err, adminapi.ErrInvalidLoginID):
+		r.fail("admin key accepted", err.Error(), "the Admin API must be reachable at "+adminPath(f))
+		return
+	default:
+		r.ok("admin key accepted", "")
+	}
+
+	// 4: createSession switched on. A malformed user ID tells disabled
+	// (checked first by Authgear) from enabled without creating a session.
+	_, err = admin.CreateSession(ctx, "agmigrate-doctor-probe", orDash(f.clientID), nil)
+	switch {
+	case errors.Is(err, adminapi.ErrCreateSessionDisabled):
+		r.fail("createSession enabled", "Authgear answered \"CreateSession is disabled\"",
+			"self-hosted: set admin_api.create_session_enabled: true in authgear.features.yaml; Authgear Cloud: ask Authgear to enable it")
+	case errors.Is(err, adminapi.ErrInvalidInput):
+		r.ok("createSession enabled", "")
+	default:
+		r.fail("createSession enabled", fmt.Sprint(err), "unexpected answer to a malformed createSession; check the Admin API endpoint")
+	}
+
+	// 5: the client. A well-formed ID of a user that does not exist: the
+	// client is checked before the user, and no session can be created.
+	if f.clientID == "" {
+		r.skip("client ID", "no --client-id / AUTHGEAR_CLIENT_ID given")
+	} else {
+		_, err = admin.CreateSession(ctx, adminapi.UserNodeID(randomUUID()), f.clientID, nil)
+		var ge *adminapi.GraphQLError
+		switch {
+		case errors.Is(err, adminapi.ErrUserNotFound):
+			r.ok("client ID exists", f.clientID+", first-party")
+		case errors.As(err, &ge) && ge.Message == "invalid client ID":
+			r.fail("client ID exists", "Authgear does not know client "+f.clientID, "copy the client ID from the portal (Applications)")
+		case errors.As(err, &ge) && strings.Contains(ge.Message, "non-first party"):
+			r.fail("client ID exists", f.clientID+" is a third-party client", "use a first-party client (native, SPA, traditional web app or confidential)")
+		case errors.Is(err, adminapi.ErrCreateSessionDisabled):
+			r.skip("client ID exists", "createSession is disabled, so the client cannot be checked")
+		default:
+			r.fail("client ID exists", fmt.Sprint(err), "check the client ID")
+		}
+	}
+
+	// 6: a login ID.
+	var user *adminapi.User
+	if f.loginID == "" {
+		r.skip("login ID found", "no --login-id given")
+	} else {
+		user = f.checkLoginID(ctx, r, admin, f.loginIDKey, f.loginID, "login ID found")
+	}
+
+	// 7: a real session's access token: a JWT, from the public host.
+	switch {
+	case !f.probeSession:
+		r.skip("session tokens verify", "pass --probe-session with --login-id to create one session and check its access token")
+	case user == nil || ag == nil || f.clientID == "":
+		r.skip("session tokens verify", "needs a working endpoint, --client-id and a found --login-id")
+	default:
+		s, err := admin.CreateSession(ctx, user.NodeID, f.clientID, map[string]any{"agmigrate": map[string]any{"doctor": true}})
+		if err != nil {
+			r.fail("session tokens verify", err.Error(), "fix the checks above first")
+			break
+		}
+		_, err = ag.Verify(ctx, s.AccessToken)
+		switch {
+		case strings.Count(s.AccessToken, ".") != 2:
+			r.fail("session tokens verify", "the client issues opaque access tokens",
+				"turn on \"Issue JWT as access token\" for the client (or set verifier.AuthgearConfig.OpaqueTokens, slower)")
+		case errors.Is(err, verifier.ErrIssuer), errors.Is(err, verifier.ErrAudience):
+			r.fail("session tokens verify", "the token's iss/aud is not "+f.endpoint+": the Admin API was reached under another host",
+				"reach the Admin API through the public origin, or set --admin-url / AUTHGEAR_ADMIN_URL so requests carry the public Host; with a proxy, forward the Host header")
+		case err != nil:
+			r.fail("session tokens verify", err.Error(), "check the JWKS and the client settings")
+		default:
+			r.ok("session tokens verify", "JWT access token, iss/aud = "+f.endpoint+" (one session was created for "+f.loginID+")")
+		}
+	}
+
+	// 8: a sample legacy token.
+	f.checkLegacy(ctx, r, admin)
+}
+
+func (f *doctorFlags) checkLoginID(ctx context.Context, r *report, admin *adminapi.Client, key, value, name string) *adminapi.User {
+	u, err := admin.GetUserByLoginID(ctx, key, value)
+	switch {
+	case errors.Is(err, adminapi.ErrUserNotFound):
+		r.fail(name, value+" is not in Authgear", "import the users first: agmigrate import")
+	case errors.Is(err, adminapi.ErrInvalidLoginID):
+		r.fail(name, "Authgear refused the login ID key "+key+" or its value", "configure "+key+" as a login ID in the portal (Authentication > Login Methods), and pass the value in the form Authgear expects (phone numbers in E.164)")
+	case err != nil:
+		r.fail(name, err.Error(), "check the checks above")
+	case u.IsDisabled || u.IsDeactivated:
+		r.fail(name, value+" is disabled or deactivated in Authgear", "re-enable the user, or expect agmigrate to refuse them")
+		return nil
+	default:
+		r.ok(name, value+" → "+u.ID)
+		return u
+	}
+	return nil
+}
+
+func (f *doctorFlags) checkLegacy(ctx context.Context, r *report, admin *adminapi.Client) {
+	if f.legacyToken == "" {
+		r.skip("legacy token accepted", "no --legacy-token given")
+		return
+	}
+	tok := f.legacyToken
+	if strings.HasPrefix(tok, "@") {
+		b, err := os.ReadFile(tok[1:])
+		if err != nil {
+			r.fail("legacy token accepted", err.Error(), "give the token or @file")
+			return
+		}
+		tok = strings.TrimSpace(string(b))
+	}
+	cfg := verifier.JWTConfig{Issuer: f.legacyIssuer, JWKSURL: f.legacyJWKS,
+		LoginID: verifier.LoginID{Key: f.loginIDKey, Claim: f.legacyClaim}}
+	if f.legacyAudience != "" {
+		cfg.Audience = []string{f.legacyAudience}
+	}
+	if f.legacySecret != "" {
+		b, err := os.ReadFile(f.legacySecret)
+		if err != nil {
+			r.fail("legacy token accepted", err.Error(), "give a readable secret file")
+			return
+		}
+		cfg.HMACSecret = []byte(strings.TrimSpace(string(b)))
+	}
+	v, err := verifier.NewJWT(ctx, cfg)
+	if err != nil {
+		r.fail("legacy token accepted", err.Error(), "give --legacy-issuer, --legacy-audience and one of --legacy-jwks-url, --legacy-hs256-secret-file")
+		return
+	}
+	defer v.Close()
+	id, err := v.VerifyLegacy(ctx, tok)
+	if err != nil {
+		r.fail("legacy token accepted", err.Error(), "check the legacy issuer, audience, keys and login ID claim against a fresh token")
+		return
+	}
+	r.ok("legacy token accepted", "login ID "+id.LoginID)
+	f.checkLoginID(ctx, r, admin, id.LoginIDKey, id.LoginID, "legacy user found in Authgear")
+}
+
+func adminPath(f *doctorFlags) string {
+	if f.adminURL != "" {
+		return f.adminURL + adminapi.GraphQLPath
+	}
+	return f.endpoint + adminapi.GraphQLPath
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func randomUUID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
+}

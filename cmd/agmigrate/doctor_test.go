@@ -1,0 +1,151 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/agmigrate/agmigrate/authgeartest"
+)
+
+// setup is a fake Authgear and the environment that points at it.
+func setup(t *testing.T, opts authgeartest.Options) (*authgeartest.Server, map[string]string) {
+	t.Helper()
+	fake := authgeartest.New(t, opts)
+	pemKey, kid := fake.AdminKeyPEM()
+	keyFile := filepath.Join(t.TempDir(), "admin.pem")
+	if err := os.WriteFile(keyFile, pemKey, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return fake, map[string]string{
+		"AUTHGEAR_ENDPOINT": fake.URL, "AUTHGEAR_PROJECT_ID": fake.ProjectID(), "AUTHGEAR_ADMIN_KEY_FILE": keyFile,
+		"AUTHGEAR_ADMIN_KEY_ID": kid, "AUTHGEAR_CLIENT_ID": "test-client",
+	}
+}
+
+func runCmd(t *testing.T, env map[string]string, args ...string) (int, string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	code := run(context.Background(), args, &out, &errOut, func(k string) string { return env[k] })
+	return code, out.String() + errOut.String()
+}
+
+func TestDoctorAllGood(t *testing.T) {
+	fake, env := setup(t, authgeartest.Options{EnableCreateSession: true})
+	alice := fake.AddUser(authgeartest.User{Email: "alice@example.com"})
+	code, out := runCmd(t, env, "doctor", "--login-id", "alice@example.com", "--probe-session")
+	if code != 0 || strings.Contains(out, "FAIL") {
+		t.Fatalf("exit %d\n%s", code, out)
+	}
+	for _, want := range []string{"ok    endpoint answers", "ok    admin key accepted", "ok    createSession enabled",
+		"ok    client ID exists", "ok    login ID found", "ok    session tokens verify"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("missing %q in\n%s", want, out)
+		}
+	}
+	// Only the probe created a session; the checks themselves create none.
+	if n := fake.SessionCount(alice); n != 1 || fake.SessionCount("") != 1 {
+		t.Errorf("%d sessions for alice, %d in all; want 1 (the probe)", n, fake.SessionCount(""))
+	}
+}
+
+// Each wrong setup gets its own failing line and fix, and exit status 1.
+func TestDoctorFindsEachProblem(t *testing.T) {
+	type tc struct {
+		name  string
+		opts  authgeartest.Options
+		env   func(fake *authgeartest.Server, env map[string]string)
+		args  []string
+		fail  string // the failing check
+		fixes string // a phrase of its fix
+	}
+	cases := []tc{
+		{name: "unreachable endpoint", env: func(_ *authgeartest.Server, e map[string]string) { e["AUTHGEAR_ENDPOINT"] = "http://127.0.0.1:1" },
+			fail: "FAIL  endpoint", fixes: "reach it"},
+		{name: "endpoint with a path", env: func(f *authgeartest.Server, e map[string]string) { e["AUTHGEAR_ENDPOINT"] = f.URL + "/oauth2" },
+			fail: "FAIL  endpoint", fixes: "public origin"},
+		{name: "wrong project ID", env: func(_ *authgeartest.Server, e map[string]string) { e["AUTHGEAR_PROJECT_ID"] = "otherapp" },
+			fail: "FAIL  admin key accepted", fixes: "--project-id"},
+		{name: "wrong key ID", env: func(_ *authgeartest.Server, e map[string]string) { e["AUTHGEAR_ADMIN_KEY_ID"] = "not-the-kid" },
+			fail: "FAIL  admin key accepted", fixes: "--admin-key-id"},
+		{name: "createSession disabled", opts: authgeartest.Options{},
+			fail: "FAIL  createSession enabled", fixes: "authgear.features.yaml"},
+		{name: "unknown client", env: func(_ *authgeartest.Server, e map[string]string) { e["AUTHGEAR_CLIENT_ID"] = "nope" },
+			fail: "FAIL  client ID exists", fixes: "Applications"},
+		{name: "third-party client", opts: authgeartest.Options{Clients: []authgeartest.Client{{ID: "test-client", ThirdParty: true}}},
+			fail: "FAIL  client ID exists", fixes: "first-party"},
+		{name: "login ID missing", args: []string{"--login-id", "nobody@example.com"},
+			fail: "FAIL  login ID found", fixes: "agmigrate import"},
+		{name: "login ID key not configured", opts: authgeartest.Options{LoginIDKeys: []string{"email"}}, args: []string{"--login-id", "+85291234567", "--login-id-key", "phone"},
+			fail: "FAIL  login ID found", fixes: "Login Methods"},
+		{name: "opaque access tokens", opts: authgeartest.Options{Clients: []authgeartest.Client{{ID: "test-client", OpaqueAccessTokens: true}}},
+			args: []string{"--login-id", "alice@example.com", "--probe-session"}, fail: "FAIL  session tokens verify", fixes: "Issue JWT as access token"},
+		{name: "admin API behind a proxy that drops the Host", opts: authgeartest.Options{AdminListener: true},
+			env: func(f *authgeartest.Server, e map[string]string) {
+				u, _ := url.Parse(f.AdminURL())
+				proxy := httputil.NewSingleHostReverseProxy(u)
+				naive := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					r.Host = u.Host // a proxy that sets Host to its upstream
+					proxy.ServeHTTP(w, r)
+				}))
+				e["AUTHGEAR_ADMIN_URL"] = naive.URL
+			},
+			args: []string{"--login-id", "alice@example.com", "--probe-session"}, fail: "FAIL  session tokens verify", fixes: "Host"},
+		{name: "legacy token rejected", args: []string{"--legacy-token", "not.a.token", "--legacy-issuer", "i", "--legacy-audience", "a", "--legacy-jwks-url", "http://127.0.0.1:1/jwks"},
+			fail: "FAIL  legacy token accepted", fixes: "--legacy"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			opts := c.opts
+			if c.name != "createSession disabled" {
+				opts.EnableCreateSession = true
+			}
+			fake, env := setup(t, opts)
+			fake.AddUser(authgeartest.User{Email: "alice@example.com"})
+			if c.env != nil {
+				c.env(fake, env)
+			}
+			code, out := runCmd(t, env, append([]string{"doctor"}, c.args...)...)
+			if code != 1 || !strings.Contains(out, c.fail) {
+				t.Fatalf("exit %d, want 1 with %q:\n%s", code, c.fail, out)
+			}
+			i := strings.Index(out, c.fail)
+			if !strings.Contains(out[i:], "fix:") || !strings.Contains(out[i:], c.fixes) {
+				t.Errorf("no fix mentioning %q after %q:\n%s", c.fixes, c.fail, out)
+			}
+		})
+	}
+}
+
+func TestDoctorLegacyToken(t *testing.T) {
+	fake, env := setup(t, authgeartest.Options{EnableCreateSession: true})
+	fake.AddUser(authgeartest.User{Email: "alice@example.com"})
+	secretFile := filepath.Join(t.TempDir(), "secret")
+	secret := "doctor legacy secret, 32 bytes or more"
+	_ = os.WriteFile(secretFile, []byte(secret+"\n"), 0o600)
+	tok := hs256(secret, `{"iss":"https://legacy.example.com","aud":"web","email":"alice@example.com","exp":99999999999}`)
+	code, out := runCmd(t, env, "doctor", "--legacy-token", tok, "--legacy-hs256-secret-file", secretFile,
+		"--legacy-issuer", "https://legacy.example.com", "--legacy-audience", "web")
+	if code != 0 || !strings.Contains(out, "ok    legacy token accepted (login ID alice@example.com)") || !strings.Contains(out, "ok    legacy user found in Authgear") {
+		t.Fatalf("exit %d\n%s", code, out)
+	}
+}
+
+func TestHelp(t *testing.T) {
+	for _, args := range [][]string{{"help"}, {"doctor", "--help"}, {"import", "--help"}} {
+		code, out := runCmd(t, nil, args...)
+		if code != 0 || !strings.Contains(out, "Usage") {
+			t.Errorf("%v: exit %d\n%s", args, code, out)
+		}
+	}
+	if code, _ := runCmd(t, nil, "frobnicate"); code != 2 {
+		t.Errorf("unknown command: exit %d", code)
+	}
+}
