@@ -257,7 +257,7 @@ func TestAdminAPIFailures(t *testing.T) {
 		f      authgeartest.Fault
 		policy agmigrate.FailurePolicy
 	}{
-		{"slow, fail open", "getUserByLoginID", authgeartest.Fault{Latency: 2 * time.Second}, agmigrate.FailOpen},
+		{"slow, fail open", "getUserByLoginID", authgeartest.Fault{Latency: 4 * time.Second}, agmigrate.FailOpen},
 		{"5xx, fail closed", "graphql", authgeartest.Fault{Status: 502}, agmigrate.FailClosed},
 		{"dropped connections, fail open", "createSession", authgeartest.Fault{Drop: true}, agmigrate.FailOpen},
 		{"createSession disabled, fail closed", "", authgeartest.Fault{}, agmigrate.FailClosed},
@@ -274,7 +274,9 @@ func TestAdminAPIFailures(t *testing.T) {
 			}
 			cfg := w.config()
 			cfg.FailurePolicy = tc.policy
-			cfg.ExchangeTimeout = 300 * time.Millisecond
+			// Generous enough for a healthy exchange under -race on a busy
+			// machine, short enough to test.
+			cfg.ExchangeTimeout = time.Second
 			cfg.BreakerThreshold = 1000
 			h := w.middleware(cfg).Handler(app)
 			tok := w.legacyToken("alice@example.com")
@@ -285,7 +287,7 @@ func TestAdminAPIFailures(t *testing.T) {
 					defer wg.Done()
 					start := time.Now()
 					r := serve(h, withLegacyCookie(tok))
-					if d := time.Since(start); d > 1500*time.Millisecond {
+					if d := time.Since(start); d > 2500*time.Millisecond {
 						t.Errorf("answered after %v", d)
 					}
 					switch tc.policy {
@@ -307,7 +309,7 @@ func TestAdminAPIFailures(t *testing.T) {
 			// Recovery: the next requests exchange, once.
 			w.fake.ClearFault(tc.fault)
 			w.fake.SetCreateSessionEnabled(true)
-			time.Sleep(2100 * time.Millisecond * time.Duration(btoi(tc.f.Latency > 0))) // let slow calls drain
+			time.Sleep(4100 * time.Millisecond * time.Duration(btoi(tc.f.Latency > 0))) // let slow calls drain
 			for i := 0; i < 5; i++ {
 				if r := serve(h, withLegacyCookie(tok)); r.status != 200 || r.source != "exchanged" {
 					t.Fatalf("after recovery: %d %s", r.status, r.source)

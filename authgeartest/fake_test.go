@@ -423,15 +423,15 @@ func TestFaults(t *testing.T) {
 	c := s.AdminClient()
 	ctx := context.Background()
 
-	s.SetFault("getUserByLoginID", authgeartest.Fault{Latency: 150 * time.Millisecond, Times: 1})
+	s.SetFault("getUserByLoginID", authgeartest.Fault{Latency: 500 * time.Millisecond, Times: 1})
 	start := time.Now()
 	_, _ = c.GetUserByLoginID(ctx, "email", "a@example.com")
-	if d := time.Since(start); d < 150*time.Millisecond {
+	if d := time.Since(start); d < 500*time.Millisecond {
 		t.Errorf("latency fault: answered after %v", d)
 	}
 	start = time.Now()
 	_, _ = c.GetUserByLoginID(ctx, "email", "a@example.com")
-	if d := time.Since(start); d > 100*time.Millisecond {
+	if d := time.Since(start); d > 400*time.Millisecond {
 		t.Errorf("fault with Times: 1 still applied (%v)", d)
 	}
 

@@ -179,7 +179,15 @@ func TestHolderTimesOut(t *testing.T) {
 	var first, second answer
 	wg.Add(2)
 	go func() { defer wg.Done(); first = hit(a, tok) }()
-	time.Sleep(100 * time.Millisecond) // a holds the lock
+	// Start b once a holds the lock.
+	lockKey := "agmigrate:lock:" + agmigrate.ExchangeKey(tok)
+	rdb := rs.client()
+	for deadline := time.Now().Add(5 * time.Second); rdb.Exists(context.Background(), lockKey).Val() == 0; {
+		if time.Now().After(deadline) {
+			t.Fatal("replica a never took the lock")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 	go func() { defer wg.Done(); second = hit(b, tok) }()
 	wg.Wait()
 	if !strings.HasPrefix(first.body, "legacy") {
