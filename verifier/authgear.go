@@ -139,17 +139,11 @@ func NewAuthgear(ctx context.Context, cfg AuthgearConfig) (*Authgear, error) {
 	if a.maxSize <= 0 {
 		a.maxSize = DefaultMaxTokenSize
 	}
-	if a.http == nil {
-		a.http = &http.Client{Timeout: 10 * time.Second}
-	}
+	a.http = defaultHTTP(a.http)
 	if a.now == nil {
 		a.now = time.Now
 	}
-	size := cfg.CacheSize
-	if size == 0 {
-		size = DefaultCacheSize
-	}
-	a.cache = newTokenCache[*AuthgearClaims](size)
+	a.cache = newTokenCache[*AuthgearClaims](cfg.CacheSize)
 
 	disc, err := discover(ctx, a.http, issuer)
 	if err != nil {
@@ -213,16 +207,9 @@ func (a *Authgear) verifyJWT(ctx context.Context, token string, now time.Time) (
 	if t := jws.hdr.Typ; t != "" && !strings.EqualFold(t, "at+jwt") && !strings.EqualFold(t, "application/at+jwt") {
 		return nil, invalid(ErrTokenType, "typ %q is not an access token", t)
 	}
-	k, err := a.keys.lookup(ctx, jws.hdr.Kid)
+	raw, err := verifiedPayload(ctx, jws, a.keys)
 	if err != nil {
 		return nil, err
-	}
-	if err := jws.verify(k); err != nil {
-		return nil, err
-	}
-	raw, err := b64decode(jws.payload)
-	if err != nil {
-		return nil, invalid(ErrMalformed, "payload is not base64url")
 	}
 	var p authgearPayload
 	if err := scanAuthgearClaims(raw, &p); err != nil {

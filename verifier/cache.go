@@ -2,6 +2,7 @@ package verifier
 
 import (
 	"hash/maphash"
+	"net/http"
 	"sync"
 	"time"
 )
@@ -32,8 +33,13 @@ type cached[T any] struct {
 	exp   time.Time
 }
 
+// newTokenCache returns a cache of max entries: DefaultCacheSize for 0,
+// none (nil, which every method accepts) for a negative max.
 func newTokenCache[T any](max int) *tokenCache[T] {
-	if max <= 0 {
+	if max == 0 {
+		max = DefaultCacheSize
+	}
+	if max < 0 {
 		return nil
 	}
 	return &tokenCache[T]{seed: maphash.MakeSeed(), m: make(map[uint64]cached[T], min(max, 1024)), max: max}
@@ -98,4 +104,12 @@ func (c *tokenCache[T]) len() int {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	return len(c.m)
+}
+
+// defaultHTTP is the client verifiers use when given none.
+func defaultHTTP(hc *http.Client) *http.Client {
+	if hc == nil {
+		return &http.Client{Timeout: 10 * time.Second}
+	}
+	return hc
 }

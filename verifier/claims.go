@@ -112,18 +112,6 @@ func (tc timeChecks) check(r *registered, now time.Time) error {
 	return nil
 }
 
-// decodePayload decodes the base64url payload into v.
-func decodePayload(seg string, v any) ([]byte, error) {
-	raw, err := b64decode(seg)
-	if err != nil {
-		return nil, invalid(ErrMalformed, "payload is not base64url")
-	}
-	if err := json.Unmarshal(raw, v); err != nil {
-		return nil, invalid(ErrMalformed, "payload is not a JSON object of claims")
-	}
-	return raw, nil
-}
-
 // splitScope splits a space-separated scope claim.
 func splitScope(s string) []string {
 	if s == "" {

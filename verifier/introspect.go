@@ -64,17 +64,11 @@ func NewIntrospection(cfg IntrospectionConfig) (*Introspection, error) {
 	in := &Introspection{cfg: cfg, loginID: lid, http: cfg.HTTPClient, now: cfg.Now}
 	in.cfg.MaxCacheTTL = orDefault(cfg.MaxCacheTTL, 5*time.Minute)
 	in.cfg.MaxTokenSize = orDefault(cfg.MaxTokenSize, DefaultMaxTokenSize)
-	if in.http == nil {
-		in.http = &http.Client{Timeout: 10 * time.Second}
-	}
+	in.http = defaultHTTP(in.http)
 	if in.now == nil {
 		in.now = time.Now
 	}
-	size := cfg.CacheSize
-	if size == 0 {
-		size = DefaultCacheSize
-	}
-	in.cache = newTokenCache[*LegacyIdentity](size)
+	in.cache = newTokenCache[*LegacyIdentity](cfg.CacheSize)
 	return in, nil
 }
 

@@ -159,15 +159,8 @@ func NewJWT(ctx context.Context, cfg JWTConfig) (*JWT, error) {
 	if v.now == nil {
 		v.now = time.Now
 	}
-	size := cfg.CacheSize
-	if size == 0 {
-		size = DefaultCacheSize
-	}
-	v.cache = newTokenCache[*LegacyIdentity](size)
-	hc := cfg.HTTPClient
-	if hc == nil {
-		hc = &http.Client{Timeout: 10 * time.Second}
-	}
+	v.cache = newTokenCache[*LegacyIdentity](cfg.CacheSize)
+	hc := defaultHTTP(cfg.HTTPClient)
 	switch {
 	case len(cfg.HMACSecret) > 0:
 		k, err := newKey("", cfg.HMACSecret, "", allowed)
@@ -231,16 +224,9 @@ func (v *JWT) VerifyLegacy(ctx context.Context, token string) (*LegacyIdentity, 
 	if err != nil {
 		return nil, err
 	}
-	k, err := v.keys.lookup(ctx, jws.hdr.Kid)
+	raw, err := verifiedPayload(ctx, jws, v.keys)
 	if err != nil {
 		return nil, err
-	}
-	if err := jws.verify(k); err != nil {
-		return nil, err
-	}
-	raw, err := b64decode(jws.payload)
-	if err != nil {
-		return nil, invalid(ErrMalformed, "payload is not base64url")
 	}
 	var reg registered
 	var claims map[string]any
