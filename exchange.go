@@ -98,6 +98,7 @@ type Exchanger struct {
 	backoff    time.Duration
 	breaker    *breaker
 	onCreated  func(ctx context.Context, id *verifier.LegacyIdentity, legacyToken string)
+	rf         *refresher // renews a stored session whose access token has expired
 	log        *slog.Logger
 	storeErr   func(error)
 	now        func() time.Time
@@ -108,7 +109,7 @@ type Exchanger struct {
 // session. device describes the client for Authgear's session list.
 func (x *Exchanger) Exchange(ctx context.Context, legacyToken string, id *verifier.LegacyIdentity, device adminapi.DeviceInfo) (*ExchangeResult, error) {
 	key := storeKey("x", legacyToken)
-	if res, err, ok := x.fromStore(ctx, key, legacyToken); ok {
+	if res, err, ok := x.fromStore(ctx, key, legacyToken, id.ExpiresAt); ok {
 		return res, err
 	}
 	ch := x.sf.DoChan(key, func() (any, error) {
@@ -134,7 +135,7 @@ func (x *Exchanger) Exchange(ctx context.Context, legacyToken string, id *verifi
 }
 
 // fromStore answers from a stored record. ok is false on a miss.
-func (x *Exchanger) fromStore(ctx context.Context, key, secret string) (*ExchangeResult, error, bool) {
+func (x *Exchanger) fromStore(ctx context.Context, key, secret string, legacyExp time.Time) (*ExchangeResult, error, bool) {
 	raw, err := x.store.Get(ctx, key)
 	if err != nil {
 		if !errors.Is(err, ErrNotFound) {
@@ -159,9 +160,27 @@ func (x *Exchanger) fromStore(ctx context.Context, key, secret string) (*Exchang
 		return nil, ErrUserDisabled, true
 	}
 	res := &ExchangeResult{Tokens: rec.tokens(), UserID: rec.UserID, Reused: true}
+	// A session exchanged more than an access-token lifetime ago: hand out
+	// a fresh access token, not the expired one (the refresh is merged and
+	// shared like any other).
+	if x.rf != nil && !x.now().Before(res.Tokens.IssuedAt.Add(res.Tokens.ExpiresIn)) {
+		t, err := x.rf.refresh(ctx, rec.RefreshToken)
+		if errors.Is(err, ErrRefreshRejected) {
+			return nil, nil, false // the session is gone: exchange anew
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrAdminAPI, err), true
+		}
+		res.Tokens = t
+		// Keep the renewed tokens: with rotation the old refresh token no
+		// longer works.
+		rec.AccessToken, rec.RefreshToken, rec.TokenType = t.AccessToken, t.RefreshToken, t.TokenType
+		rec.ExpiresIn, rec.IssuedAt = int64(t.ExpiresIn/time.Second), t.IssuedAt.Unix()
+		x.put(ctx, key, secret, &rec, x.ttl(legacyExp))
+	}
 	// The token verified when it was made; verify again (usually a cache
 	// hit) for the claims, and in case the keys have changed since.
-	if c, err := x.ag.Verify(ctx, rec.AccessToken); err == nil {
+	if c, err := x.ag.Verify(ctx, res.Tokens.AccessToken); err == nil {
 		res.Claims = c
 	}
 	return res, nil, true
@@ -180,61 +199,26 @@ func (x *Exchanger) put(ctx context.Context, key, secret string, rec *record, tt
 // exchangeOnce is the merged work for one legacy token in this process.
 func (x *Exchanger) exchangeOnce(ctx context.Context, key, secret string, id *verifier.LegacyIdentity, device adminapi.DeviceInfo) (*ExchangeResult, error) {
 	// Another flight may have finished between our miss and now.
-	if res, err, ok := x.fromStore(ctx, key, secret); ok {
+	if res, err, ok := x.fromStore(ctx, key, secret, id.ExpiresAt); ok {
 		return res, err
 	}
 	if l, ok := x.store.(Locker); ok {
-		unlock, got, err := x.acquire(ctx, l, key, secret)
+		unlock, got, err := lockOrWait(ctx, x.store, l, key, x.timeout+5*time.Second)
 		if err != nil {
 			x.storeErr(err) // shared store down: go on with per-process dedup
 		} else if !got {
 			// Another replica exchanged it while we waited.
-			if res, err, ok := x.fromStore(ctx, key, secret); ok {
+			if res, err, ok := x.fromStore(ctx, key, secret, id.ExpiresAt); ok {
 				return res, err
 			}
 		} else {
 			defer unlock(context.WithoutCancel(ctx))
-			if res, err, ok := x.fromStore(ctx, key, secret); ok {
+			if res, err, ok := x.fromStore(ctx, key, secret, id.ExpiresAt); ok {
 				return res, err
 			}
 		}
 	}
 	return x.create(ctx, key, secret, id, device)
-}
-
-// acquire takes the shared lock for key, or waits until its holder has put
-// the result (got false), or until the holder's lease runs out and the lock
-// can be taken over. The lease outlives this exchange's timeout.
-func (x *Exchanger) acquire(ctx context.Context, l Locker, key, secret string) (unlock func(context.Context), got bool, err error) {
-	lease := x.timeout + 5*time.Second
-	wait := 20 * time.Millisecond
-	for {
-		unlock, ok, err := l.TryLock(ctx, key, lease)
-		if err != nil || ok {
-			return unlock, ok, err
-		}
-		if w, isWaiter := x.store.(Waiter); isWaiter {
-			wctx, cancel := context.WithTimeout(ctx, min(lease, time.Second))
-			_, werr := w.WaitFor(wctx, key)
-			cancel()
-			if werr == nil {
-				return nil, false, nil
-			}
-		} else {
-			select {
-			case <-time.After(wait):
-				wait = min(wait*2, 500*time.Millisecond)
-			case <-ctx.Done():
-				return nil, false, ctx.Err()
-			}
-		}
-		if _, err := x.store.Get(ctx, key); err == nil {
-			return nil, false, nil
-		}
-		if ctx.Err() != nil {
-			return nil, false, ctx.Err()
-		}
-	}
 }
 
 // create looks the user up and creates the session.
@@ -276,17 +260,20 @@ func (x *Exchanger) create(ctx context.Context, key, secret string, id *verifier
 			"error", verr, "user_id", user.ID)
 		return nil, fmt.Errorf("%w: %w: %v", ErrAdminAPI, ErrUnusableSession, verr)
 	}
-	// Keep the result no longer than the legacy token and the refresh
-	// token live.
-	ttl := x.refreshTTL
-	if !id.ExpiresAt.IsZero() {
-		ttl = min(ttl, id.ExpiresAt.Sub(now))
-	}
-	x.put(ctx, key, secret, rec, ttl)
+	x.put(ctx, key, secret, rec, x.ttl(id.ExpiresAt))
 	if x.onCreated != nil {
 		x.onCreated(ctx, id, secret)
 	}
 	return &ExchangeResult{Tokens: rec.tokens(), UserID: user.ID, Claims: claims, Created: true}, nil
+}
+
+// ttl keeps a result no longer than the legacy token and the refresh token
+// live.
+func (x *Exchanger) ttl(legacyExp time.Time) time.Duration {
+	if legacyExp.IsZero() {
+		return x.refreshTTL
+	}
+	return min(x.refreshTTL, legacyExp.Sub(x.now()))
 }
 
 // call runs an Admin API call through the circuit breaker, retrying

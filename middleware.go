@@ -73,6 +73,7 @@ func New(cfg Config) (*Middleware, error) {
 	}
 	m.rf = &refresher{tokenURL: cfg.Authgear.Issuer() + "/oauth2/token", clientID: cfg.ClientID, http: cfg.HTTPClient,
 		store: cfg.Store, keep: time.Minute, storeErr: storeErr, now: cfg.Now}
+	m.x.rf = m.rf
 	return m, nil
 }
 

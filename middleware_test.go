@@ -473,3 +473,63 @@ func TestNewRefusesBadConfig(t *testing.T) {
 		}
 	}
 }
+
+// The same legacy token presented again after the access token expired
+// gets a fresh access token from the stored session, not the expired one,
+// and no second session.
+func TestReusedExchangeRefreshesExpiredAccessToken(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, authgeartest.Options{})
+	alice := w.fake.AddUser(authgeartest.User{Email: "alice@example.com"})
+	cfg := w.config()
+	cfg.LegacyToken = agmigrate.HeaderExtractor{Name: "X-Legacy-Token"}
+	cfg.Delivery = agmigrate.Headers{}
+	h := w.middleware(cfg).Handler(app)
+	tok := w.legacyToken("alice@example.com")
+	req := func() served {
+		r := httptest.NewRequest("GET", "/", nil)
+		r.Header.Set("X-Legacy-Token", tok)
+		return serve(h, r)
+	}
+	first := req()
+	w.clock.Advance(45 * time.Minute)
+	again := req()
+	at := again.header.Get("X-Authgear-Access-Token")
+	if again.source != "exchanged" || at == "" || at == first.header.Get("X-Authgear-Access-Token") {
+		t.Fatalf("second presentation: %s, new access token: %v", again.source, at != first.header.Get("X-Authgear-Access-Token"))
+	}
+	if _, err := w.ag.Verify(context.Background(), at); err != nil {
+		t.Errorf("the delivered access token does not verify: %v", err)
+	}
+	if w.fake.SessionCount(alice) != 1 || w.fake.Calls("token") != 1 {
+		t.Errorf("%d sessions, %d refreshes; want 1 and 1", w.fake.SessionCount(alice), w.fake.Calls("token"))
+	}
+}
+
+// With refresh-token rotation, a stored session renewed once stays usable:
+// the renewed refresh token is kept, so a later renewal does not fail and
+// force a second session.
+func TestReusedExchangeWithRotation(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, authgeartest.Options{Clients: []authgeartest.Client{{ID: "test-client", RotateRefreshTokens: true}}})
+	alice := w.fake.AddUser(authgeartest.User{Email: "alice@example.com"})
+	cfg := w.config()
+	cfg.LegacyToken = agmigrate.HeaderExtractor{Name: "X-Legacy-Token"}
+	cfg.Delivery = agmigrate.Headers{}
+	h := w.middleware(cfg).Handler(app)
+	tok := w.legacyToken("alice@example.com")
+	for i := 0; i < 3; i++ {
+		r := httptest.NewRequest("GET", "/", nil)
+		r.Header.Set("X-Legacy-Token", tok)
+		if s := serve(h, r); s.source != "exchanged" {
+			t.Fatalf("presentation %d: %s", i, s.source)
+		}
+		w.clock.Advance(45 * time.Minute)
+	}
+	if n := w.fake.SessionCount(alice); n != 1 {
+		t.Errorf("%d sessions, want 1", n)
+	}
+	if n := w.fake.Calls("token"); n != 2 {
+		t.Errorf("%d refreshes, want 2", n)
+	}
+}

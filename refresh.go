@@ -46,6 +46,24 @@ func (f *refresher) refresh(ctx context.Context, refreshToken string) (*Tokens, 
 		if t, ok := f.fromStore(fctx, key, refreshToken); ok {
 			return t, nil
 		}
+		// Across replicas too: with rotation, a second refresh of the same
+		// token would fail, and could revoke the session.
+		if l, ok := f.store.(Locker); ok {
+			unlock, got, err := lockOrWait(fctx, f.store, l, key, 15*time.Second)
+			switch {
+			case err != nil:
+				f.storeErr(err)
+			case !got:
+				if t, ok := f.fromStore(fctx, key, refreshToken); ok {
+					return t, nil
+				}
+			default:
+				defer unlock(context.WithoutCancel(fctx))
+				if t, ok := f.fromStore(fctx, key, refreshToken); ok {
+					return t, nil
+				}
+			}
+		}
 		t, err := f.call(fctx, refreshToken)
 		if err != nil {
 			return nil, err

@@ -118,3 +118,37 @@ func (s *MemoryStore) evictLocked(now time.Time) {
 	}
 	delete(s.m, victim)
 }
+
+// lockOrWait takes the shared lock for key, or waits until its holder has
+// put the result (got false), or until the holder's lease runs out and the
+// lock can be taken over. lease must outlive the work the lock guards.
+func lockOrWait(ctx context.Context, store Store, l Locker, key string, lease time.Duration) (unlock func(context.Context), got bool, err error) {
+	wait := 20 * time.Millisecond
+	for {
+		unlock, ok, err := l.TryLock(ctx, key, lease)
+		if err != nil || ok {
+			return unlock, ok, err
+		}
+		if w, isWaiter := store.(Waiter); isWaiter {
+			wctx, cancel := context.WithTimeout(ctx, min(lease, time.Second))
+			_, werr := w.WaitFor(wctx, key)
+			cancel()
+			if werr == nil {
+				return nil, false, nil
+			}
+		} else {
+			select {
+			case <-time.After(wait):
+				wait = min(wait*2, 500*time.Millisecond)
+			case <-ctx.Done():
+				return nil, false, ctx.Err()
+			}
+		}
+		if _, err := store.Get(ctx, key); err == nil {
+			return nil, false, nil
+		}
+		if ctx.Err() != nil {
+			return nil, false, ctx.Err()
+		}
+	}
+}

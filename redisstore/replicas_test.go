@@ -290,3 +290,58 @@ func TestDumpHoldsNoTokens(t *testing.T) {
 		}
 	}
 }
+
+// With refresh-token rotation, concurrent refreshes of one session on
+// different replicas make one refresh at Authgear and share its tokens.
+func TestRefreshAcrossReplicasWithRotation(t *testing.T) {
+	rs := startRedis(t)
+	fake := authgeartest.New(t, authgeartest.Options{EnableCreateSession: true,
+		Clients: []authgeartest.Client{{ID: "test-client", RotateRefreshTokens: true, AccessTokenLifetime: time.Second}}})
+	alice := fake.AddUser(authgeartest.User{Email: "alice@example.com"})
+	fake.SetFault("token", authgeartest.Fault{Latency: 30 * time.Millisecond})
+	ev := &storeEvents{}
+	hs := []http.Handler{replica(t, fake, rs, ev, nil), replica(t, fake, rs, ev, nil), replica(t, fake, rs, ev, nil)}
+	r := httptest.NewRequest("GET", "/", nil)
+	r.AddCookie(&http.Cookie{Name: "legacy_session", Value: legacyToken("alice@example.com", 9)})
+	rec := httptest.NewRecorder()
+	hs[0].ServeHTTP(rec, r)
+	var refresh string
+	for _, c := range rec.Result().Cookies() {
+		if c.Name == "ag_refresh" {
+			refresh = c.Value
+		}
+	}
+	if refresh == "" {
+		t.Fatalf("no refresh cookie: %s", rec.Body.String())
+	}
+	time.Sleep(1100 * time.Millisecond) // the access token expires
+	var wg sync.WaitGroup
+	got := make([]string, 30)
+	for i := range got {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			r := httptest.NewRequest("GET", "/", nil)
+			r.AddCookie(&http.Cookie{Name: "ag_refresh", Value: refresh})
+			rec := httptest.NewRecorder()
+			hs[i%3].ServeHTTP(rec, r)
+			for _, c := range rec.Result().Cookies() {
+				if c.Name == "ag_refresh" {
+					got[i] = c.Value
+				}
+			}
+			if !strings.HasPrefix(rec.Body.String(), "authgear "+alice) {
+				t.Errorf("request %d: %q", i, rec.Body.String())
+			}
+		}(i)
+	}
+	wg.Wait()
+	if n := fake.Calls("token"); n != 1 {
+		t.Errorf("%d refreshes at Authgear across 3 replicas, want 1", n)
+	}
+	for i, g := range got {
+		if g == "" || g != got[0] || g == refresh {
+			t.Fatalf("request %d got refresh token %q, want the one new token", i, g)
+		}
+	}
+}
