@@ -219,11 +219,13 @@ func addVary(h http.Header, v string) {
 	h.Add("Vary", v)
 }
 
-// clearCookie expires a legacy cookie.
-func clearCookie(w http.ResponseWriter, c CookieExtractor) {
+// clearCookie expires a legacy cookie. Browsers ignore a Secure cookie
+// set over plain HTTP, so in local development (InsecureAllowHTTP) the
+// clearing cookie is not Secure either.
+func clearCookie(w http.ResponseWriter, c CookieExtractor, secure bool) {
 	path := c.Path
 	if path == "" {
 		path = "/"
 	}
-	http.SetCookie(w, &http.Cookie{Name: c.Name, Value: "", Path: path, Domain: c.Domain, MaxAge: -1, HttpOnly: true, Secure: true})
+	http.SetCookie(w, &http.Cookie{Name: c.Name, Value: "", Path: path, Domain: c.Domain, MaxAge: -1, HttpOnly: true, Secure: secure})
 }

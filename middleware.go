@@ -212,7 +212,7 @@ func (m *Middleware) legacy(w http.ResponseWriter, r *http.Request, ev *Event) (
 	case err == nil:
 		m.cfg.Delivery.Deliver(w, r, res.Tokens)
 		if ce, ok := m.cfg.LegacyToken.(CookieExtractor); ok {
-			clearCookie(w, ce)
+			clearCookie(w, ce, !(m.hasCk && m.cookies.InsecureAllowHTTP))
 		}
 		ev.Outcome = OutcomeExchanged
 		if res.Reused {
