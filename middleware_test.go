@@ -479,18 +479,7 @@ func TestNewRefusesBadConfig(t *testing.T) {
 // and no second session.
 func TestReusedExchangeRefreshesExpiredAccessToken(t *testing.T) {
 	t.Parallel()
-	w := newWorld(t, authgeartest.Options{})
-	alice := w.fake.AddUser(authgeartest.User{Email: "alice@example.com"})
-	cfg := w.config()
-	cfg.LegacyToken = agmigrate.HeaderExtractor{Name: "X-Legacy-Token"}
-	cfg.Delivery = agmigrate.Headers{}
-	h := w.middleware(cfg).Handler(app)
-	tok := w.legacyToken("alice@example.com")
-	req := func() served {
-		r := httptest.NewRequest("GET", "/", nil)
-		r.Header.Set("X-Legacy-Token", tok)
-		return serve(h, r)
-	}
+	w, alice, req := headerClient(t, authgeartest.Options{})
 	first := req()
 	w.clock.Advance(45 * time.Minute)
 	again := req()
@@ -511,17 +500,9 @@ func TestReusedExchangeRefreshesExpiredAccessToken(t *testing.T) {
 // force a second session.
 func TestReusedExchangeWithRotation(t *testing.T) {
 	t.Parallel()
-	w := newWorld(t, authgeartest.Options{Clients: []authgeartest.Client{{ID: "test-client", RotateRefreshTokens: true}}})
-	alice := w.fake.AddUser(authgeartest.User{Email: "alice@example.com"})
-	cfg := w.config()
-	cfg.LegacyToken = agmigrate.HeaderExtractor{Name: "X-Legacy-Token"}
-	cfg.Delivery = agmigrate.Headers{}
-	h := w.middleware(cfg).Handler(app)
-	tok := w.legacyToken("alice@example.com")
+	w, alice, req := headerClient(t, authgeartest.Options{Clients: []authgeartest.Client{{ID: "test-client", RotateRefreshTokens: true}}})
 	for i := 0; i < 3; i++ {
-		r := httptest.NewRequest("GET", "/", nil)
-		r.Header.Set("X-Legacy-Token", tok)
-		if s := serve(h, r); s.source != "exchanged" {
+		if s := req(); s.source != "exchanged" {
 			t.Fatalf("presentation %d: %s", i, s.source)
 		}
 		w.clock.Advance(45 * time.Minute)
@@ -531,5 +512,23 @@ func TestReusedExchangeWithRotation(t *testing.T) {
 	}
 	if n := w.fake.Calls("token"); n != 2 {
 		t.Errorf("%d refreshes, want 2", n)
+	}
+}
+
+// headerClient is a world whose legacy token travels in X-Legacy-Token and
+// whose Authgear tokens come back in headers, with alice in Authgear; req
+// presents alice's one legacy token.
+func headerClient(t *testing.T, opts authgeartest.Options) (w *world, alice string, req func() served) {
+	w = newWorld(t, opts)
+	alice = w.fake.AddUser(authgeartest.User{Email: "alice@example.com"})
+	cfg := w.config()
+	cfg.LegacyToken = agmigrate.HeaderExtractor{Name: "X-Legacy-Token"}
+	cfg.Delivery = agmigrate.Headers{}
+	h := w.middleware(cfg).Handler(app)
+	tok := w.legacyToken("alice@example.com")
+	return w, alice, func() served {
+		r := httptest.NewRequest("GET", "/", nil)
+		r.Header.Set("X-Legacy-Token", tok)
+		return serve(h, r)
 	}
 }

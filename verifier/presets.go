@@ -39,7 +39,7 @@ func Firebase(projectID string) JWTConfig {
 // the user is named by "username" (not an email), so the login ID key is
 // "username" unless the pool's usernames are emails.
 func CognitoAccess(region, userPoolID, clientID string) JWTConfig {
-	issuer := "https://cognito-idp." + region + ".amazonaws.com/" + userPoolID
+	issuer := cognitoIssuer(region, userPoolID)
 	return JWTConfig{
 		Issuer:         issuer,
 		JWKSURL:        issuer + "/.well-known/jwks.json",
@@ -54,7 +54,7 @@ func CognitoAccess(region, userPoolID, clientID string) JWTConfig {
 // token_use "id"); the login ID is the verified email (Cognito sends
 // email_verified as a boolean or the string "true").
 func CognitoID(region, userPoolID, clientID string) JWTConfig {
-	issuer := "https://cognito-idp." + region + ".amazonaws.com/" + userPoolID
+	issuer := cognitoIssuer(region, userPoolID)
 	return JWTConfig{
 		Issuer:         issuer,
 		JWKSURL:        issuer + "/.well-known/jwks.json",
@@ -62,6 +62,10 @@ func CognitoID(region, userPoolID, clientID string) JWTConfig {
 		RequiredClaims: map[string]any{"token_use": "id"},
 		LoginID:        LoginID{Key: "email", Claim: "email", RequireEmailVerified: true},
 	}
+}
+
+func cognitoIssuer(region, userPoolID string) string {
+	return "https://cognito-idp." + region + ".amazonaws.com/" + userPoolID
 }
 
 // Okta verifies access tokens of an Okta authorization server (issuer such
