@@ -29,6 +29,27 @@ var (
 	// ErrInvalidInput: a request refused by Authgear as malformed (Invalid),
 	// such as a bad user ID, client ID or device info.
 	ErrInvalidInput = errors.New("adminapi: invalid input")
+	// ErrStatusUnchanged: setDisabledStatus asked for the status the user
+	// already has (Invalid / InvalidAccountStatusTransition, e.g.
+	// "disabled -> disabled"). Authgear treats that as an error, so a
+	// caller retrying a disable can take it as done.
+	ErrStatusUnchanged = errors.New("adminapi: account status already as requested")
+	// ErrPasswordPolicy: the password breaks the project's password policy
+	// (Invalid / PasswordPolicyViolated); PasswordPolicyViolations says which
+	// rules. Nothing was created or changed.
+	ErrPasswordPolicy = errors.New("adminapi: password policy violated")
+	// ErrUserExists: createUser was given a login ID that an existing user
+	// holds once normalised (Invalid / InvariantViolated, DuplicatedIdentity).
+	ErrUserExists = errors.New("adminapi: a user with this login ID already exists")
+	// ErrHookDisallowed: a blocking webhook of the project refused the
+	// operation (Forbidden / HookDisallowed).
+	ErrHookDisallowed = errors.New("adminapi: refused by a blocking webhook")
+	// ErrSessionNotFound: revokeSession on a session that no longer exists.
+	// Authgear answers it with a bare "unexpected error" that carries no
+	// extensions, so RevokeSession reports that answer, and only it, as
+	// ErrSessionNotFound: a caller that knows the session existed can take
+	// it as already revoked.
+	ErrSessionNotFound = errors.New("adminapi: session not found (or another unexplained server error)")
 )
 
 // GraphQLError is one entry of a GraphQL response's errors array, with
@@ -60,6 +81,14 @@ func (e *GraphQLError) Is(target error) bool {
 		return e.ErrorName == "Forbidden" && e.Message == "CreateSession is disabled"
 	case ErrUserNotFound:
 		return e.ErrorName == "NotFound" && e.Reason == "UserNotFound"
+	case ErrStatusUnchanged:
+		return e.ErrorName == "Invalid" && e.Reason == "InvalidAccountStatusTransition"
+	case ErrPasswordPolicy:
+		return e.ErrorName == "Invalid" && e.Reason == "PasswordPolicyViolated"
+	case ErrUserExists:
+		return e.ErrorName == "Invalid" && e.Reason == "InvariantViolated" && infoCauseKind(e.Info) == "DuplicatedIdentity"
+	case ErrHookDisallowed:
+		return e.ErrorName == "Forbidden" && e.Reason == "HookDisallowed"
 	case ErrInvalidInput:
 		return e.ErrorName == "Invalid"
 	case ErrTransient:

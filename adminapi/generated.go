@@ -4,9 +4,42 @@ package adminapi
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
+	"time"
 
 	"github.com/Khan/genqlient/graphql"
 )
+
+type AuthenticatorKind string
+
+const (
+	AuthenticatorKindPrimary   AuthenticatorKind = "PRIMARY"
+	AuthenticatorKindSecondary AuthenticatorKind = "SECONDARY"
+)
+
+var AllAuthenticatorKind = []AuthenticatorKind{
+	AuthenticatorKindPrimary,
+	AuthenticatorKindSecondary,
+}
+
+type AuthenticatorType string
+
+const (
+	AuthenticatorTypeOobOtpEmail AuthenticatorType = "OOB_OTP_EMAIL"
+	AuthenticatorTypeOobOtpSms   AuthenticatorType = "OOB_OTP_SMS"
+	AuthenticatorTypePasskey     AuthenticatorType = "PASSKEY"
+	AuthenticatorTypePassword    AuthenticatorType = "PASSWORD"
+	AuthenticatorTypeTotp        AuthenticatorType = "TOTP"
+)
+
+var AllAuthenticatorType = []AuthenticatorType{
+	AuthenticatorTypeOobOtpEmail,
+	AuthenticatorTypeOobOtpSms,
+	AuthenticatorTypePasskey,
+	AuthenticatorTypePassword,
+	AuthenticatorTypeTotp,
+}
 
 // CreateSessionCreateSessionCreateSessionPayload includes the requested fields of the GraphQL type CreateSessionPayload.
 type CreateSessionCreateSessionCreateSessionPayload struct {
@@ -57,6 +90,307 @@ func (v *CreateSessionResponse) GetCreateSession() CreateSessionCreateSessionCre
 	return v.CreateSession
 }
 
+// CreateUserCreateUserCreateUserPayload includes the requested fields of the GraphQL type CreateUserPayload.
+type CreateUserCreateUserCreateUserPayload struct {
+	User CreateUserCreateUserCreateUserPayloadUser `json:"user"`
+}
+
+// GetUser returns CreateUserCreateUserCreateUserPayload.User, and is useful for accessing the field via an interface.
+func (v *CreateUserCreateUserCreateUserPayload) GetUser() CreateUserCreateUserCreateUserPayloadUser {
+	return v.User
+}
+
+// CreateUserCreateUserCreateUserPayloadUser includes the requested fields of the GraphQL type User.
+type CreateUserCreateUserCreateUserPayloadUser struct {
+	Id                 string                 `json:"id"`
+	CreatedAt          time.Time              `json:"createdAt"`
+	IsDisabled         bool                   `json:"isDisabled"`
+	StandardAttributes map[string]interface{} `json:"standardAttributes"`
+}
+
+// GetId returns CreateUserCreateUserCreateUserPayloadUser.Id, and is useful for accessing the field via an interface.
+func (v *CreateUserCreateUserCreateUserPayloadUser) GetId() string { return v.Id }
+
+// GetCreatedAt returns CreateUserCreateUserCreateUserPayloadUser.CreatedAt, and is useful for accessing the field via an interface.
+func (v *CreateUserCreateUserCreateUserPayloadUser) GetCreatedAt() time.Time { return v.CreatedAt }
+
+// GetIsDisabled returns CreateUserCreateUserCreateUserPayloadUser.IsDisabled, and is useful for accessing the field via an interface.
+func (v *CreateUserCreateUserCreateUserPayloadUser) GetIsDisabled() bool { return v.IsDisabled }
+
+// GetStandardAttributes returns CreateUserCreateUserCreateUserPayloadUser.StandardAttributes, and is useful for accessing the field via an interface.
+func (v *CreateUserCreateUserCreateUserPayloadUser) GetStandardAttributes() map[string]interface{} {
+	return v.StandardAttributes
+}
+
+// CreateUserResponse is returned by CreateUser on success.
+type CreateUserResponse struct {
+	CreateUser CreateUserCreateUserCreateUserPayload `json:"createUser"`
+}
+
+// GetCreateUser returns CreateUserResponse.CreateUser, and is useful for accessing the field via an interface.
+func (v *CreateUserResponse) GetCreateUser() CreateUserCreateUserCreateUserPayload {
+	return v.CreateUser
+}
+
+// GetUserAuthenticatorsNode includes the requested fields of the GraphQL interface Node.
+//
+// GetUserAuthenticatorsNode is implemented by the following types:
+// GetUserAuthenticatorsNodeAuthenticator
+// GetUserAuthenticatorsNodeSession
+// GetUserAuthenticatorsNodeUser
+type GetUserAuthenticatorsNode interface {
+	implementsGraphQLInterfaceGetUserAuthenticatorsNode()
+	// GetTypename returns the receiver's concrete GraphQL type-name (see interface doc for possible values).
+	GetTypename() *string
+}
+
+func (v *GetUserAuthenticatorsNodeAuthenticator) implementsGraphQLInterfaceGetUserAuthenticatorsNode() {
+}
+func (v *GetUserAuthenticatorsNodeSession) implementsGraphQLInterfaceGetUserAuthenticatorsNode() {}
+func (v *GetUserAuthenticatorsNodeUser) implementsGraphQLInterfaceGetUserAuthenticatorsNode()    {}
+
+func __unmarshalGetUserAuthenticatorsNode(b []byte, v *GetUserAuthenticatorsNode) error {
+	if string(b) == "null" {
+		return nil
+	}
+
+	var tn struct {
+		TypeName string `json:"__typename"`
+	}
+	err := json.Unmarshal(b, &tn)
+	if err != nil {
+		return err
+	}
+
+	switch tn.TypeName {
+	case "Authenticator":
+		*v = new(GetUserAuthenticatorsNodeAuthenticator)
+		return json.Unmarshal(b, *v)
+	case "Session":
+		*v = new(GetUserAuthenticatorsNodeSession)
+		return json.Unmarshal(b, *v)
+	case "User":
+		*v = new(GetUserAuthenticatorsNodeUser)
+		return json.Unmarshal(b, *v)
+	case "":
+		return fmt.Errorf(
+			"response was missing Node.__typename")
+	default:
+		return fmt.Errorf(
+			`unexpected concrete type for GetUserAuthenticatorsNode: "%v"`, tn.TypeName)
+	}
+}
+
+func __marshalGetUserAuthenticatorsNode(v *GetUserAuthenticatorsNode) ([]byte, error) {
+
+	var typename string
+	switch v := (*v).(type) {
+	case *GetUserAuthenticatorsNodeAuthenticator:
+		typename = "Authenticator"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetUserAuthenticatorsNodeAuthenticator
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetUserAuthenticatorsNodeSession:
+		typename = "Session"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetUserAuthenticatorsNodeSession
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetUserAuthenticatorsNodeUser:
+		typename = "User"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetUserAuthenticatorsNodeUser
+		}{typename, v}
+		return json.Marshal(result)
+	case nil:
+		return []byte("null"), nil
+	default:
+		return nil, fmt.Errorf(
+			`unexpected concrete type for GetUserAuthenticatorsNode: "%T"`, v)
+	}
+}
+
+// GetUserAuthenticatorsNodeAuthenticator includes the requested fields of the GraphQL type Authenticator.
+type GetUserAuthenticatorsNodeAuthenticator struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetUserAuthenticatorsNodeAuthenticator.Typename, and is useful for accessing the field via an interface.
+func (v *GetUserAuthenticatorsNodeAuthenticator) GetTypename() *string { return v.Typename }
+
+// GetUserAuthenticatorsNodeSession includes the requested fields of the GraphQL type Session.
+type GetUserAuthenticatorsNodeSession struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetUserAuthenticatorsNodeSession.Typename, and is useful for accessing the field via an interface.
+func (v *GetUserAuthenticatorsNodeSession) GetTypename() *string { return v.Typename }
+
+// GetUserAuthenticatorsNodeUser includes the requested fields of the GraphQL type User.
+type GetUserAuthenticatorsNodeUser struct {
+	Typename       *string                                                             `json:"__typename"`
+	Id             string                                                              `json:"id"`
+	Authenticators *GetUserAuthenticatorsNodeUserAuthenticatorsAuthenticatorConnection `json:"authenticators"`
+}
+
+// GetTypename returns GetUserAuthenticatorsNodeUser.Typename, and is useful for accessing the field via an interface.
+func (v *GetUserAuthenticatorsNodeUser) GetTypename() *string { return v.Typename }
+
+// GetId returns GetUserAuthenticatorsNodeUser.Id, and is useful for accessing the field via an interface.
+func (v *GetUserAuthenticatorsNodeUser) GetId() string { return v.Id }
+
+// GetAuthenticators returns GetUserAuthenticatorsNodeUser.Authenticators, and is useful for accessing the field via an interface.
+func (v *GetUserAuthenticatorsNodeUser) GetAuthenticators() *GetUserAuthenticatorsNodeUserAuthenticatorsAuthenticatorConnection {
+	return v.Authenticators
+}
+
+// GetUserAuthenticatorsNodeUserAuthenticatorsAuthenticatorConnection includes the requested fields of the GraphQL type AuthenticatorConnection.
+type GetUserAuthenticatorsNodeUserAuthenticatorsAuthenticatorConnection struct {
+	TotalCount *int                                                                                        `json:"totalCount"`
+	Edges      []*GetUserAuthenticatorsNodeUserAuthenticatorsAuthenticatorConnectionEdgesAuthenticatorEdge `json:"edges"`
+}
+
+// GetTotalCount returns GetUserAuthenticatorsNodeUserAuthenticatorsAuthenticatorConnection.TotalCount, and is useful for accessing the field via an interface.
+func (v *GetUserAuthenticatorsNodeUserAuthenticatorsAuthenticatorConnection) GetTotalCount() *int {
+	return v.TotalCount
+}
+
+// GetEdges returns GetUserAuthenticatorsNodeUserAuthenticatorsAuthenticatorConnection.Edges, and is useful for accessing the field via an interface.
+func (v *GetUserAuthenticatorsNodeUserAuthenticatorsAuthenticatorConnection) GetEdges() []*GetUserAuthenticatorsNodeUserAuthenticatorsAuthenticatorConnectionEdgesAuthenticatorEdge {
+	return v.Edges
+}
+
+// GetUserAuthenticatorsNodeUserAuthenticatorsAuthenticatorConnectionEdgesAuthenticatorEdge includes the requested fields of the GraphQL type AuthenticatorEdge.
+type GetUserAuthenticatorsNodeUserAuthenticatorsAuthenticatorConnectionEdgesAuthenticatorEdge struct {
+	Node *GetUserAuthenticatorsNodeUserAuthenticatorsAuthenticatorConnectionEdgesAuthenticatorEdgeNodeAuthenticator `json:"node"`
+}
+
+// GetNode returns GetUserAuthenticatorsNodeUserAuthenticatorsAuthenticatorConnectionEdgesAuthenticatorEdge.Node, and is useful for accessing the field via an interface.
+func (v *GetUserAuthenticatorsNodeUserAuthenticatorsAuthenticatorConnectionEdgesAuthenticatorEdge) GetNode() *GetUserAuthenticatorsNodeUserAuthenticatorsAuthenticatorConnectionEdgesAuthenticatorEdgeNodeAuthenticator {
+	return v.Node
+}
+
+// GetUserAuthenticatorsNodeUserAuthenticatorsAuthenticatorConnectionEdgesAuthenticatorEdgeNodeAuthenticator includes the requested fields of the GraphQL type Authenticator.
+type GetUserAuthenticatorsNodeUserAuthenticatorsAuthenticatorConnectionEdgesAuthenticatorEdgeNodeAuthenticator struct {
+	Id          string            `json:"id"`
+	Type        AuthenticatorType `json:"type"`
+	Kind        AuthenticatorKind `json:"kind"`
+	IsDefault   bool              `json:"isDefault"`
+	ExpireAfter *time.Time        `json:"expireAfter"`
+	CreatedAt   time.Time         `json:"createdAt"`
+}
+
+// GetId returns GetUserAuthenticatorsNodeUserAuthenticatorsAuthenticatorConnectionEdgesAuthenticatorEdgeNodeAuthenticator.Id, and is useful for accessing the field via an interface.
+func (v *GetUserAuthenticatorsNodeUserAuthenticatorsAuthenticatorConnectionEdgesAuthenticatorEdgeNodeAuthenticator) GetId() string {
+	return v.Id
+}
+
+// GetType returns GetUserAuthenticatorsNodeUserAuthenticatorsAuthenticatorConnectionEdgesAuthenticatorEdgeNodeAuthenticator.Type, and is useful for accessing the field via an interface.
+func (v *GetUserAuthenticatorsNodeUserAuthenticatorsAuthenticatorConnectionEdgesAuthenticatorEdgeNodeAuthenticator) GetType() AuthenticatorType {
+	return v.Type
+}
+
+// GetKind returns GetUserAuthenticatorsNodeUserAuthenticatorsAuthenticatorConnectionEdgesAuthenticatorEdgeNodeAuthenticator.Kind, and is useful for accessing the field via an interface.
+func (v *GetUserAuthenticatorsNodeUserAuthenticatorsAuthenticatorConnectionEdgesAuthenticatorEdgeNodeAuthenticator) GetKind() AuthenticatorKind {
+	return v.Kind
+}
+
+// GetIsDefault returns GetUserAuthenticatorsNodeUserAuthenticatorsAuthenticatorConnectionEdgesAuthenticatorEdgeNodeAuthenticator.IsDefault, and is useful for accessing the field via an interface.
+func (v *GetUserAuthenticatorsNodeUserAuthenticatorsAuthenticatorConnectionEdgesAuthenticatorEdgeNodeAuthenticator) GetIsDefault() bool {
+	return v.IsDefault
+}
+
+// GetExpireAfter returns GetUserAuthenticatorsNodeUserAuthenticatorsAuthenticatorConnectionEdgesAuthenticatorEdgeNodeAuthenticator.ExpireAfter, and is useful for accessing the field via an interface.
+func (v *GetUserAuthenticatorsNodeUserAuthenticatorsAuthenticatorConnectionEdgesAuthenticatorEdgeNodeAuthenticator) GetExpireAfter() *time.Time {
+	return v.ExpireAfter
+}
+
+// GetCreatedAt returns GetUserAuthenticatorsNodeUserAuthenticatorsAuthenticatorConnectionEdgesAuthenticatorEdgeNodeAuthenticator.CreatedAt, and is useful for accessing the field via an interface.
+func (v *GetUserAuthenticatorsNodeUserAuthenticatorsAuthenticatorConnectionEdgesAuthenticatorEdgeNodeAuthenticator) GetCreatedAt() time.Time {
+	return v.CreatedAt
+}
+
+// GetUserAuthenticatorsResponse is returned by GetUserAuthenticators on success.
+type GetUserAuthenticatorsResponse struct {
+	Node *GetUserAuthenticatorsNode `json:"-"`
+}
+
+// GetNode returns GetUserAuthenticatorsResponse.Node, and is useful for accessing the field via an interface.
+func (v *GetUserAuthenticatorsResponse) GetNode() *GetUserAuthenticatorsNode { return v.Node }
+
+func (v *GetUserAuthenticatorsResponse) UnmarshalJSON(b []byte) error {
+
+	if string(b) == "null" {
+		return nil
+	}
+
+	var firstPass struct {
+		*GetUserAuthenticatorsResponse
+		Node json.RawMessage `json:"node"`
+		graphql.NoUnmarshalJSON
+	}
+	firstPass.GetUserAuthenticatorsResponse = v
+
+	err := json.Unmarshal(b, &firstPass)
+	if err != nil {
+		return err
+	}
+
+	{
+		dst := &v.Node
+		src := firstPass.Node
+		if len(src) != 0 && string(src) != "null" {
+			*dst = new(GetUserAuthenticatorsNode)
+			err = __unmarshalGetUserAuthenticatorsNode(
+				src, *dst)
+			if err != nil {
+				return fmt.Errorf(
+					"unable to unmarshal GetUserAuthenticatorsResponse.Node: %w", err)
+			}
+		}
+	}
+	return nil
+}
+
+type __premarshalGetUserAuthenticatorsResponse struct {
+	Node json.RawMessage `json:"node"`
+}
+
+func (v *GetUserAuthenticatorsResponse) MarshalJSON() ([]byte, error) {
+	premarshaled, err := v.__premarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(premarshaled)
+}
+
+func (v *GetUserAuthenticatorsResponse) __premarshalJSON() (*__premarshalGetUserAuthenticatorsResponse, error) {
+	var retval __premarshalGetUserAuthenticatorsResponse
+
+	{
+
+		dst := &retval.Node
+		src := v.Node
+		if src != nil {
+			var err error
+			*dst, err = __marshalGetUserAuthenticatorsNode(
+				src)
+			if err != nil {
+				return nil, fmt.Errorf(
+					"unable to marshal GetUserAuthenticatorsResponse.Node: %w", err)
+			}
+		}
+	}
+	return &retval, nil
+}
+
 // GetUserByLoginIDGetUserByLoginIDUser includes the requested fields of the GraphQL type User.
 type GetUserByLoginIDGetUserByLoginIDUser struct {
 	Id                 string                 `json:"id"`
@@ -93,6 +427,526 @@ func (v *GetUserByLoginIDResponse) GetGetUserByLoginID() *GetUserByLoginIDGetUse
 	return v.GetUserByLoginID
 }
 
+// GetUserSessionsNode includes the requested fields of the GraphQL interface Node.
+//
+// GetUserSessionsNode is implemented by the following types:
+// GetUserSessionsNodeAuthenticator
+// GetUserSessionsNodeSession
+// GetUserSessionsNodeUser
+type GetUserSessionsNode interface {
+	implementsGraphQLInterfaceGetUserSessionsNode()
+	// GetTypename returns the receiver's concrete GraphQL type-name (see interface doc for possible values).
+	GetTypename() *string
+}
+
+func (v *GetUserSessionsNodeAuthenticator) implementsGraphQLInterfaceGetUserSessionsNode() {}
+func (v *GetUserSessionsNodeSession) implementsGraphQLInterfaceGetUserSessionsNode()       {}
+func (v *GetUserSessionsNodeUser) implementsGraphQLInterfaceGetUserSessionsNode()          {}
+
+func __unmarshalGetUserSessionsNode(b []byte, v *GetUserSessionsNode) error {
+	if string(b) == "null" {
+		return nil
+	}
+
+	var tn struct {
+		TypeName string `json:"__typename"`
+	}
+	err := json.Unmarshal(b, &tn)
+	if err != nil {
+		return err
+	}
+
+	switch tn.TypeName {
+	case "Authenticator":
+		*v = new(GetUserSessionsNodeAuthenticator)
+		return json.Unmarshal(b, *v)
+	case "Session":
+		*v = new(GetUserSessionsNodeSession)
+		return json.Unmarshal(b, *v)
+	case "User":
+		*v = new(GetUserSessionsNodeUser)
+		return json.Unmarshal(b, *v)
+	case "":
+		return fmt.Errorf(
+			"response was missing Node.__typename")
+	default:
+		return fmt.Errorf(
+			`unexpected concrete type for GetUserSessionsNode: "%v"`, tn.TypeName)
+	}
+}
+
+func __marshalGetUserSessionsNode(v *GetUserSessionsNode) ([]byte, error) {
+
+	var typename string
+	switch v := (*v).(type) {
+	case *GetUserSessionsNodeAuthenticator:
+		typename = "Authenticator"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetUserSessionsNodeAuthenticator
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetUserSessionsNodeSession:
+		typename = "Session"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetUserSessionsNodeSession
+		}{typename, v}
+		return json.Marshal(result)
+	case *GetUserSessionsNodeUser:
+		typename = "User"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*GetUserSessionsNodeUser
+		}{typename, v}
+		return json.Marshal(result)
+	case nil:
+		return []byte("null"), nil
+	default:
+		return nil, fmt.Errorf(
+			`unexpected concrete type for GetUserSessionsNode: "%T"`, v)
+	}
+}
+
+// GetUserSessionsNodeAuthenticator includes the requested fields of the GraphQL type Authenticator.
+type GetUserSessionsNodeAuthenticator struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetUserSessionsNodeAuthenticator.Typename, and is useful for accessing the field via an interface.
+func (v *GetUserSessionsNodeAuthenticator) GetTypename() *string { return v.Typename }
+
+// GetUserSessionsNodeSession includes the requested fields of the GraphQL type Session.
+type GetUserSessionsNodeSession struct {
+	Typename *string `json:"__typename"`
+}
+
+// GetTypename returns GetUserSessionsNodeSession.Typename, and is useful for accessing the field via an interface.
+func (v *GetUserSessionsNodeSession) GetTypename() *string { return v.Typename }
+
+// GetUserSessionsNodeUser includes the requested fields of the GraphQL type User.
+type GetUserSessionsNodeUser struct {
+	Typename *string                                           `json:"__typename"`
+	Id       string                                            `json:"id"`
+	Sessions *GetUserSessionsNodeUserSessionsSessionConnection `json:"sessions"`
+}
+
+// GetTypename returns GetUserSessionsNodeUser.Typename, and is useful for accessing the field via an interface.
+func (v *GetUserSessionsNodeUser) GetTypename() *string { return v.Typename }
+
+// GetId returns GetUserSessionsNodeUser.Id, and is useful for accessing the field via an interface.
+func (v *GetUserSessionsNodeUser) GetId() string { return v.Id }
+
+// GetSessions returns GetUserSessionsNodeUser.Sessions, and is useful for accessing the field via an interface.
+func (v *GetUserSessionsNodeUser) GetSessions() *GetUserSessionsNodeUserSessionsSessionConnection {
+	return v.Sessions
+}
+
+// GetUserSessionsNodeUserSessionsSessionConnection includes the requested fields of the GraphQL type SessionConnection.
+type GetUserSessionsNodeUserSessionsSessionConnection struct {
+	Edges    []*GetUserSessionsNodeUserSessionsSessionConnectionEdgesSessionEdge `json:"edges"`
+	PageInfo GetUserSessionsNodeUserSessionsSessionConnectionPageInfo            `json:"pageInfo"`
+}
+
+// GetEdges returns GetUserSessionsNodeUserSessionsSessionConnection.Edges, and is useful for accessing the field via an interface.
+func (v *GetUserSessionsNodeUserSessionsSessionConnection) GetEdges() []*GetUserSessionsNodeUserSessionsSessionConnectionEdgesSessionEdge {
+	return v.Edges
+}
+
+// GetPageInfo returns GetUserSessionsNodeUserSessionsSessionConnection.PageInfo, and is useful for accessing the field via an interface.
+func (v *GetUserSessionsNodeUserSessionsSessionConnection) GetPageInfo() GetUserSessionsNodeUserSessionsSessionConnectionPageInfo {
+	return v.PageInfo
+}
+
+// GetUserSessionsNodeUserSessionsSessionConnectionEdgesSessionEdge includes the requested fields of the GraphQL type SessionEdge.
+type GetUserSessionsNodeUserSessionsSessionConnectionEdgesSessionEdge struct {
+	Node *GetUserSessionsNodeUserSessionsSessionConnectionEdgesSessionEdgeNodeSession `json:"node"`
+}
+
+// GetNode returns GetUserSessionsNodeUserSessionsSessionConnectionEdgesSessionEdge.Node, and is useful for accessing the field via an interface.
+func (v *GetUserSessionsNodeUserSessionsSessionConnectionEdgesSessionEdge) GetNode() *GetUserSessionsNodeUserSessionsSessionConnectionEdgesSessionEdgeNodeSession {
+	return v.Node
+}
+
+// GetUserSessionsNodeUserSessionsSessionConnectionEdgesSessionEdgeNodeSession includes the requested fields of the GraphQL type Session.
+type GetUserSessionsNodeUserSessionsSessionConnectionEdgesSessionEdgeNodeSession struct {
+	Id               string      `json:"id"`
+	Type             SessionType `json:"type"`
+	ClientID         *string     `json:"clientID"`
+	DisplayName      string      `json:"displayName"`
+	ApplicationName  *string     `json:"applicationName"`
+	UserAgent        *string     `json:"userAgent"`
+	CreatedAt        time.Time   `json:"createdAt"`
+	CreatedByIP      string      `json:"createdByIP"`
+	LastAccessedAt   time.Time   `json:"lastAccessedAt"`
+	LastAccessedByIP string      `json:"lastAccessedByIP"`
+}
+
+// GetId returns GetUserSessionsNodeUserSessionsSessionConnectionEdgesSessionEdgeNodeSession.Id, and is useful for accessing the field via an interface.
+func (v *GetUserSessionsNodeUserSessionsSessionConnectionEdgesSessionEdgeNodeSession) GetId() string {
+	return v.Id
+}
+
+// GetType returns GetUserSessionsNodeUserSessionsSessionConnectionEdgesSessionEdgeNodeSession.Type, and is useful for accessing the field via an interface.
+func (v *GetUserSessionsNodeUserSessionsSessionConnectionEdgesSessionEdgeNodeSession) GetType() SessionType {
+	return v.Type
+}
+
+// GetClientID returns GetUserSessionsNodeUserSessionsSessionConnectionEdgesSessionEdgeNodeSession.ClientID, and is useful for accessing the field via an interface.
+func (v *GetUserSessionsNodeUserSessionsSessionConnectionEdgesSessionEdgeNodeSession) GetClientID() *string {
+	return v.ClientID
+}
+
+// GetDisplayName returns GetUserSessionsNodeUserSessionsSessionConnectionEdgesSessionEdgeNodeSession.DisplayName, and is useful for accessing the field via an interface.
+func (v *GetUserSessionsNodeUserSessionsSessionConnectionEdgesSessionEdgeNodeSession) GetDisplayName() string {
+	return v.DisplayName
+}
+
+// GetApplicationName returns GetUserSessionsNodeUserSessionsSessionConnectionEdgesSessionEdgeNodeSession.ApplicationName, and is useful for accessing the field via an interface.
+func (v *GetUserSessionsNodeUserSessionsSessionConnectionEdgesSessionEdgeNodeSession) GetApplicationName() *string {
+	return v.ApplicationName
+}
+
+// GetUserAgent returns GetUserSessionsNodeUserSessionsSessionConnectionEdgesSessionEdgeNodeSession.UserAgent, and is useful for accessing the field via an interface.
+func (v *GetUserSessionsNodeUserSessionsSessionConnectionEdgesSessionEdgeNodeSession) GetUserAgent() *string {
+	return v.UserAgent
+}
+
+// GetCreatedAt returns GetUserSessionsNodeUserSessionsSessionConnectionEdgesSessionEdgeNodeSession.CreatedAt, and is useful for accessing the field via an interface.
+func (v *GetUserSessionsNodeUserSessionsSessionConnectionEdgesSessionEdgeNodeSession) GetCreatedAt() time.Time {
+	return v.CreatedAt
+}
+
+// GetCreatedByIP returns GetUserSessionsNodeUserSessionsSessionConnectionEdgesSessionEdgeNodeSession.CreatedByIP, and is useful for accessing the field via an interface.
+func (v *GetUserSessionsNodeUserSessionsSessionConnectionEdgesSessionEdgeNodeSession) GetCreatedByIP() string {
+	return v.CreatedByIP
+}
+
+// GetLastAccessedAt returns GetUserSessionsNodeUserSessionsSessionConnectionEdgesSessionEdgeNodeSession.LastAccessedAt, and is useful for accessing the field via an interface.
+func (v *GetUserSessionsNodeUserSessionsSessionConnectionEdgesSessionEdgeNodeSession) GetLastAccessedAt() time.Time {
+	return v.LastAccessedAt
+}
+
+// GetLastAccessedByIP returns GetUserSessionsNodeUserSessionsSessionConnectionEdgesSessionEdgeNodeSession.LastAccessedByIP, and is useful for accessing the field via an interface.
+func (v *GetUserSessionsNodeUserSessionsSessionConnectionEdgesSessionEdgeNodeSession) GetLastAccessedByIP() string {
+	return v.LastAccessedByIP
+}
+
+// GetUserSessionsNodeUserSessionsSessionConnectionPageInfo includes the requested fields of the GraphQL type PageInfo.
+type GetUserSessionsNodeUserSessionsSessionConnectionPageInfo struct {
+	HasNextPage bool    `json:"hasNextPage"`
+	EndCursor   *string `json:"endCursor"`
+}
+
+// GetHasNextPage returns GetUserSessionsNodeUserSessionsSessionConnectionPageInfo.HasNextPage, and is useful for accessing the field via an interface.
+func (v *GetUserSessionsNodeUserSessionsSessionConnectionPageInfo) GetHasNextPage() bool {
+	return v.HasNextPage
+}
+
+// GetEndCursor returns GetUserSessionsNodeUserSessionsSessionConnectionPageInfo.EndCursor, and is useful for accessing the field via an interface.
+func (v *GetUserSessionsNodeUserSessionsSessionConnectionPageInfo) GetEndCursor() *string {
+	return v.EndCursor
+}
+
+// GetUserSessionsResponse is returned by GetUserSessions on success.
+type GetUserSessionsResponse struct {
+	Node *GetUserSessionsNode `json:"-"`
+}
+
+// GetNode returns GetUserSessionsResponse.Node, and is useful for accessing the field via an interface.
+func (v *GetUserSessionsResponse) GetNode() *GetUserSessionsNode { return v.Node }
+
+func (v *GetUserSessionsResponse) UnmarshalJSON(b []byte) error {
+
+	if string(b) == "null" {
+		return nil
+	}
+
+	var firstPass struct {
+		*GetUserSessionsResponse
+		Node json.RawMessage `json:"node"`
+		graphql.NoUnmarshalJSON
+	}
+	firstPass.GetUserSessionsResponse = v
+
+	err := json.Unmarshal(b, &firstPass)
+	if err != nil {
+		return err
+	}
+
+	{
+		dst := &v.Node
+		src := firstPass.Node
+		if len(src) != 0 && string(src) != "null" {
+			*dst = new(GetUserSessionsNode)
+			err = __unmarshalGetUserSessionsNode(
+				src, *dst)
+			if err != nil {
+				return fmt.Errorf(
+					"unable to unmarshal GetUserSessionsResponse.Node: %w", err)
+			}
+		}
+	}
+	return nil
+}
+
+type __premarshalGetUserSessionsResponse struct {
+	Node json.RawMessage `json:"node"`
+}
+
+func (v *GetUserSessionsResponse) MarshalJSON() ([]byte, error) {
+	premarshaled, err := v.__premarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(premarshaled)
+}
+
+func (v *GetUserSessionsResponse) __premarshalJSON() (*__premarshalGetUserSessionsResponse, error) {
+	var retval __premarshalGetUserSessionsResponse
+
+	{
+
+		dst := &retval.Node
+		src := v.Node
+		if src != nil {
+			var err error
+			*dst, err = __marshalGetUserSessionsNode(
+				src)
+			if err != nil {
+				return nil, fmt.Errorf(
+					"unable to marshal GetUserSessionsResponse.Node: %w", err)
+			}
+		}
+	}
+	return &retval, nil
+}
+
+// ListUsersResponse is returned by ListUsers on success.
+type ListUsersResponse struct {
+	Users *ListUsersUsersUserConnection `json:"users"`
+}
+
+// GetUsers returns ListUsersResponse.Users, and is useful for accessing the field via an interface.
+func (v *ListUsersResponse) GetUsers() *ListUsersUsersUserConnection { return v.Users }
+
+// ListUsersUsersUserConnection includes the requested fields of the GraphQL type UserConnection.
+type ListUsersUsersUserConnection struct {
+	Edges    []*ListUsersUsersUserConnectionEdgesUserEdge `json:"edges"`
+	PageInfo ListUsersUsersUserConnectionPageInfo         `json:"pageInfo"`
+}
+
+// GetEdges returns ListUsersUsersUserConnection.Edges, and is useful for accessing the field via an interface.
+func (v *ListUsersUsersUserConnection) GetEdges() []*ListUsersUsersUserConnectionEdgesUserEdge {
+	return v.Edges
+}
+
+// GetPageInfo returns ListUsersUsersUserConnection.PageInfo, and is useful for accessing the field via an interface.
+func (v *ListUsersUsersUserConnection) GetPageInfo() ListUsersUsersUserConnectionPageInfo {
+	return v.PageInfo
+}
+
+// ListUsersUsersUserConnectionEdgesUserEdge includes the requested fields of the GraphQL type UserEdge.
+type ListUsersUsersUserConnectionEdgesUserEdge struct {
+	Cursor string                                             `json:"cursor"`
+	Node   *ListUsersUsersUserConnectionEdgesUserEdgeNodeUser `json:"node"`
+}
+
+// GetCursor returns ListUsersUsersUserConnectionEdgesUserEdge.Cursor, and is useful for accessing the field via an interface.
+func (v *ListUsersUsersUserConnectionEdgesUserEdge) GetCursor() string { return v.Cursor }
+
+// GetNode returns ListUsersUsersUserConnectionEdgesUserEdge.Node, and is useful for accessing the field via an interface.
+func (v *ListUsersUsersUserConnectionEdgesUserEdge) GetNode() *ListUsersUsersUserConnectionEdgesUserEdgeNodeUser {
+	return v.Node
+}
+
+// ListUsersUsersUserConnectionEdgesUserEdgeNodeUser includes the requested fields of the GraphQL type User.
+type ListUsersUsersUserConnectionEdgesUserEdgeNodeUser struct {
+	Id                 string                 `json:"id"`
+	CreatedAt          time.Time              `json:"createdAt"`
+	IsDisabled         bool                   `json:"isDisabled"`
+	StandardAttributes map[string]interface{} `json:"standardAttributes"`
+}
+
+// GetId returns ListUsersUsersUserConnectionEdgesUserEdgeNodeUser.Id, and is useful for accessing the field via an interface.
+func (v *ListUsersUsersUserConnectionEdgesUserEdgeNodeUser) GetId() string { return v.Id }
+
+// GetCreatedAt returns ListUsersUsersUserConnectionEdgesUserEdgeNodeUser.CreatedAt, and is useful for accessing the field via an interface.
+func (v *ListUsersUsersUserConnectionEdgesUserEdgeNodeUser) GetCreatedAt() time.Time {
+	return v.CreatedAt
+}
+
+// GetIsDisabled returns ListUsersUsersUserConnectionEdgesUserEdgeNodeUser.IsDisabled, and is useful for accessing the field via an interface.
+func (v *ListUsersUsersUserConnectionEdgesUserEdgeNodeUser) GetIsDisabled() bool { return v.IsDisabled }
+
+// GetStandardAttributes returns ListUsersUsersUserConnectionEdgesUserEdgeNodeUser.StandardAttributes, and is useful for accessing the field via an interface.
+func (v *ListUsersUsersUserConnectionEdgesUserEdgeNodeUser) GetStandardAttributes() map[string]interface{} {
+	return v.StandardAttributes
+}
+
+// ListUsersUsersUserConnectionPageInfo includes the requested fields of the GraphQL type PageInfo.
+type ListUsersUsersUserConnectionPageInfo struct {
+	HasNextPage bool    `json:"hasNextPage"`
+	EndCursor   *string `json:"endCursor"`
+}
+
+// GetHasNextPage returns ListUsersUsersUserConnectionPageInfo.HasNextPage, and is useful for accessing the field via an interface.
+func (v *ListUsersUsersUserConnectionPageInfo) GetHasNextPage() bool { return v.HasNextPage }
+
+// GetEndCursor returns ListUsersUsersUserConnectionPageInfo.EndCursor, and is useful for accessing the field via an interface.
+func (v *ListUsersUsersUserConnectionPageInfo) GetEndCursor() *string { return v.EndCursor }
+
+// ResetPasswordResetPasswordResetPasswordPayload includes the requested fields of the GraphQL type ResetPasswordPayload.
+type ResetPasswordResetPasswordResetPasswordPayload struct {
+	User ResetPasswordResetPasswordResetPasswordPayloadUser `json:"user"`
+}
+
+// GetUser returns ResetPasswordResetPasswordResetPasswordPayload.User, and is useful for accessing the field via an interface.
+func (v *ResetPasswordResetPasswordResetPasswordPayload) GetUser() ResetPasswordResetPasswordResetPasswordPayloadUser {
+	return v.User
+}
+
+// ResetPasswordResetPasswordResetPasswordPayloadUser includes the requested fields of the GraphQL type User.
+type ResetPasswordResetPasswordResetPasswordPayloadUser struct {
+	Id string `json:"id"`
+}
+
+// GetId returns ResetPasswordResetPasswordResetPasswordPayloadUser.Id, and is useful for accessing the field via an interface.
+func (v *ResetPasswordResetPasswordResetPasswordPayloadUser) GetId() string { return v.Id }
+
+// ResetPasswordResponse is returned by ResetPassword on success.
+type ResetPasswordResponse struct {
+	ResetPassword ResetPasswordResetPasswordResetPasswordPayload `json:"resetPassword"`
+}
+
+// GetResetPassword returns ResetPasswordResponse.ResetPassword, and is useful for accessing the field via an interface.
+func (v *ResetPasswordResponse) GetResetPassword() ResetPasswordResetPasswordResetPasswordPayload {
+	return v.ResetPassword
+}
+
+// RevokeAllSessionsResponse is returned by RevokeAllSessions on success.
+type RevokeAllSessionsResponse struct {
+	RevokeAllSessions RevokeAllSessionsRevokeAllSessionsRevokeAllSessionsPayload `json:"revokeAllSessions"`
+}
+
+// GetRevokeAllSessions returns RevokeAllSessionsResponse.RevokeAllSessions, and is useful for accessing the field via an interface.
+func (v *RevokeAllSessionsResponse) GetRevokeAllSessions() RevokeAllSessionsRevokeAllSessionsRevokeAllSessionsPayload {
+	return v.RevokeAllSessions
+}
+
+// RevokeAllSessionsRevokeAllSessionsRevokeAllSessionsPayload includes the requested fields of the GraphQL type RevokeAllSessionsPayload.
+type RevokeAllSessionsRevokeAllSessionsRevokeAllSessionsPayload struct {
+	User RevokeAllSessionsRevokeAllSessionsRevokeAllSessionsPayloadUser `json:"user"`
+}
+
+// GetUser returns RevokeAllSessionsRevokeAllSessionsRevokeAllSessionsPayload.User, and is useful for accessing the field via an interface.
+func (v *RevokeAllSessionsRevokeAllSessionsRevokeAllSessionsPayload) GetUser() RevokeAllSessionsRevokeAllSessionsRevokeAllSessionsPayloadUser {
+	return v.User
+}
+
+// RevokeAllSessionsRevokeAllSessionsRevokeAllSessionsPayloadUser includes the requested fields of the GraphQL type User.
+type RevokeAllSessionsRevokeAllSessionsRevokeAllSessionsPayloadUser struct {
+	Id string `json:"id"`
+}
+
+// GetId returns RevokeAllSessionsRevokeAllSessionsRevokeAllSessionsPayloadUser.Id, and is useful for accessing the field via an interface.
+func (v *RevokeAllSessionsRevokeAllSessionsRevokeAllSessionsPayloadUser) GetId() string { return v.Id }
+
+// RevokeSessionResponse is returned by RevokeSession on success.
+type RevokeSessionResponse struct {
+	RevokeSession RevokeSessionRevokeSessionRevokeSessionPayload `json:"revokeSession"`
+}
+
+// GetRevokeSession returns RevokeSessionResponse.RevokeSession, and is useful for accessing the field via an interface.
+func (v *RevokeSessionResponse) GetRevokeSession() RevokeSessionRevokeSessionRevokeSessionPayload {
+	return v.RevokeSession
+}
+
+// RevokeSessionRevokeSessionRevokeSessionPayload includes the requested fields of the GraphQL type RevokeSessionPayload.
+type RevokeSessionRevokeSessionRevokeSessionPayload struct {
+	User RevokeSessionRevokeSessionRevokeSessionPayloadUser `json:"user"`
+}
+
+// GetUser returns RevokeSessionRevokeSessionRevokeSessionPayload.User, and is useful for accessing the field via an interface.
+func (v *RevokeSessionRevokeSessionRevokeSessionPayload) GetUser() RevokeSessionRevokeSessionRevokeSessionPayloadUser {
+	return v.User
+}
+
+// RevokeSessionRevokeSessionRevokeSessionPayloadUser includes the requested fields of the GraphQL type User.
+type RevokeSessionRevokeSessionRevokeSessionPayloadUser struct {
+	Id string `json:"id"`
+}
+
+// GetId returns RevokeSessionRevokeSessionRevokeSessionPayloadUser.Id, and is useful for accessing the field via an interface.
+func (v *RevokeSessionRevokeSessionRevokeSessionPayloadUser) GetId() string { return v.Id }
+
+type SessionType string
+
+const (
+	SessionTypeIdp          SessionType = "IDP"
+	SessionTypeOfflineGrant SessionType = "OFFLINE_GRANT"
+)
+
+var AllSessionType = []SessionType{
+	SessionTypeIdp,
+	SessionTypeOfflineGrant,
+}
+
+// SetDisabledStatusResponse is returned by SetDisabledStatus on success.
+type SetDisabledStatusResponse struct {
+	SetDisabledStatus SetDisabledStatusSetDisabledStatusSetDisabledStatusPayload `json:"setDisabledStatus"`
+}
+
+// GetSetDisabledStatus returns SetDisabledStatusResponse.SetDisabledStatus, and is useful for accessing the field via an interface.
+func (v *SetDisabledStatusResponse) GetSetDisabledStatus() SetDisabledStatusSetDisabledStatusSetDisabledStatusPayload {
+	return v.SetDisabledStatus
+}
+
+// SetDisabledStatusSetDisabledStatusSetDisabledStatusPayload includes the requested fields of the GraphQL type SetDisabledStatusPayload.
+type SetDisabledStatusSetDisabledStatusSetDisabledStatusPayload struct {
+	User SetDisabledStatusSetDisabledStatusSetDisabledStatusPayloadUser `json:"user"`
+}
+
+// GetUser returns SetDisabledStatusSetDisabledStatusSetDisabledStatusPayload.User, and is useful for accessing the field via an interface.
+func (v *SetDisabledStatusSetDisabledStatusSetDisabledStatusPayload) GetUser() SetDisabledStatusSetDisabledStatusSetDisabledStatusPayloadUser {
+	return v.User
+}
+
+// SetDisabledStatusSetDisabledStatusSetDisabledStatusPayloadUser includes the requested fields of the GraphQL type User.
+type SetDisabledStatusSetDisabledStatusSetDisabledStatusPayloadUser struct {
+	Id            string  `json:"id"`
+	IsDisabled    bool    `json:"isDisabled"`
+	DisableReason *string `json:"disableReason"`
+}
+
+// GetId returns SetDisabledStatusSetDisabledStatusSetDisabledStatusPayloadUser.Id, and is useful for accessing the field via an interface.
+func (v *SetDisabledStatusSetDisabledStatusSetDisabledStatusPayloadUser) GetId() string { return v.Id }
+
+// GetIsDisabled returns SetDisabledStatusSetDisabledStatusSetDisabledStatusPayloadUser.IsDisabled, and is useful for accessing the field via an interface.
+func (v *SetDisabledStatusSetDisabledStatusSetDisabledStatusPayloadUser) GetIsDisabled() bool {
+	return v.IsDisabled
+}
+
+// GetDisableReason returns SetDisabledStatusSetDisabledStatusSetDisabledStatusPayloadUser.DisableReason, and is useful for accessing the field via an interface.
+func (v *SetDisabledStatusSetDisabledStatusSetDisabledStatusPayloadUser) GetDisableReason() *string {
+	return v.DisableReason
+}
+
+type SortDirection string
+
+const (
+	SortDirectionAsc  SortDirection = "ASC"
+	SortDirectionDesc SortDirection = "DESC"
+)
+
+var AllSortDirection = []SortDirection{
+	SortDirectionAsc,
+	SortDirectionDesc,
+}
+
 // __CreateSessionInput is used internally by genqlient
 type __CreateSessionInput struct {
 	Input CreateSessionInput `json:"input"`
@@ -100,6 +954,34 @@ type __CreateSessionInput struct {
 
 // GetInput returns __CreateSessionInput.Input, and is useful for accessing the field via an interface.
 func (v *__CreateSessionInput) GetInput() CreateSessionInput { return v.Input }
+
+// __CreateUserInput is used internally by genqlient
+type __CreateUserInput struct {
+	LoginIDKey   string  `json:"loginIDKey"`
+	LoginIDValue string  `json:"loginIDValue"`
+	Password     *string `json:"password"`
+}
+
+// GetLoginIDKey returns __CreateUserInput.LoginIDKey, and is useful for accessing the field via an interface.
+func (v *__CreateUserInput) GetLoginIDKey() string { return v.LoginIDKey }
+
+// GetLoginIDValue returns __CreateUserInput.LoginIDValue, and is useful for accessing the field via an interface.
+func (v *__CreateUserInput) GetLoginIDValue() string { return v.LoginIDValue }
+
+// GetPassword returns __CreateUserInput.Password, and is useful for accessing the field via an interface.
+func (v *__CreateUserInput) GetPassword() *string { return v.Password }
+
+// __GetUserAuthenticatorsInput is used internally by genqlient
+type __GetUserAuthenticatorsInput struct {
+	UserID string `json:"userID"`
+	First  int    `json:"first"`
+}
+
+// GetUserID returns __GetUserAuthenticatorsInput.UserID, and is useful for accessing the field via an interface.
+func (v *__GetUserAuthenticatorsInput) GetUserID() string { return v.UserID }
+
+// GetFirst returns __GetUserAuthenticatorsInput.First, and is useful for accessing the field via an interface.
+func (v *__GetUserAuthenticatorsInput) GetFirst() int { return v.First }
 
 // __GetUserByLoginIDInput is used internally by genqlient
 type __GetUserByLoginIDInput struct {
@@ -112,6 +994,82 @@ func (v *__GetUserByLoginIDInput) GetLoginIDKey() string { return v.LoginIDKey }
 
 // GetLoginIDValue returns __GetUserByLoginIDInput.LoginIDValue, and is useful for accessing the field via an interface.
 func (v *__GetUserByLoginIDInput) GetLoginIDValue() string { return v.LoginIDValue }
+
+// __GetUserSessionsInput is used internally by genqlient
+type __GetUserSessionsInput struct {
+	UserID string  `json:"userID"`
+	First  int     `json:"first"`
+	After  *string `json:"after"`
+}
+
+// GetUserID returns __GetUserSessionsInput.UserID, and is useful for accessing the field via an interface.
+func (v *__GetUserSessionsInput) GetUserID() string { return v.UserID }
+
+// GetFirst returns __GetUserSessionsInput.First, and is useful for accessing the field via an interface.
+func (v *__GetUserSessionsInput) GetFirst() int { return v.First }
+
+// GetAfter returns __GetUserSessionsInput.After, and is useful for accessing the field via an interface.
+func (v *__GetUserSessionsInput) GetAfter() *string { return v.After }
+
+// __ListUsersInput is used internally by genqlient
+type __ListUsersInput struct {
+	First         int           `json:"first"`
+	After         *string       `json:"after"`
+	SortDirection SortDirection `json:"sortDirection"`
+}
+
+// GetFirst returns __ListUsersInput.First, and is useful for accessing the field via an interface.
+func (v *__ListUsersInput) GetFirst() int { return v.First }
+
+// GetAfter returns __ListUsersInput.After, and is useful for accessing the field via an interface.
+func (v *__ListUsersInput) GetAfter() *string { return v.After }
+
+// GetSortDirection returns __ListUsersInput.SortDirection, and is useful for accessing the field via an interface.
+func (v *__ListUsersInput) GetSortDirection() SortDirection { return v.SortDirection }
+
+// __ResetPasswordInput is used internally by genqlient
+type __ResetPasswordInput struct {
+	UserID   string `json:"userID"`
+	Password string `json:"password"`
+}
+
+// GetUserID returns __ResetPasswordInput.UserID, and is useful for accessing the field via an interface.
+func (v *__ResetPasswordInput) GetUserID() string { return v.UserID }
+
+// GetPassword returns __ResetPasswordInput.Password, and is useful for accessing the field via an interface.
+func (v *__ResetPasswordInput) GetPassword() string { return v.Password }
+
+// __RevokeAllSessionsInput is used internally by genqlient
+type __RevokeAllSessionsInput struct {
+	UserID string `json:"userID"`
+}
+
+// GetUserID returns __RevokeAllSessionsInput.UserID, and is useful for accessing the field via an interface.
+func (v *__RevokeAllSessionsInput) GetUserID() string { return v.UserID }
+
+// __RevokeSessionInput is used internally by genqlient
+type __RevokeSessionInput struct {
+	SessionID string `json:"sessionID"`
+}
+
+// GetSessionID returns __RevokeSessionInput.SessionID, and is useful for accessing the field via an interface.
+func (v *__RevokeSessionInput) GetSessionID() string { return v.SessionID }
+
+// __SetDisabledStatusInput is used internally by genqlient
+type __SetDisabledStatusInput struct {
+	UserID     string  `json:"userID"`
+	IsDisabled bool    `json:"isDisabled"`
+	Reason     *string `json:"reason"`
+}
+
+// GetUserID returns __SetDisabledStatusInput.UserID, and is useful for accessing the field via an interface.
+func (v *__SetDisabledStatusInput) GetUserID() string { return v.UserID }
+
+// GetIsDisabled returns __SetDisabledStatusInput.IsDisabled, and is useful for accessing the field via an interface.
+func (v *__SetDisabledStatusInput) GetIsDisabled() bool { return v.IsDisabled }
+
+// GetReason returns __SetDisabledStatusInput.Reason, and is useful for accessing the field via an interface.
+func (v *__SetDisabledStatusInput) GetReason() *string { return v.Reason }
 
 // The mutation executed by CreateSession.
 const CreateSession_Operation = `
@@ -140,6 +1098,104 @@ func CreateSession(
 	}
 
 	data_ = &CreateSessionResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
+// The mutation executed by CreateUser.
+const CreateUser_Operation = `
+mutation CreateUser ($loginIDKey: String!, $loginIDValue: String!, $password: String) {
+	createUser(input: {definition:{loginID:{key:$loginIDKey,value:$loginIDValue}},password:$password}) {
+		user {
+			id
+			createdAt
+			isDisabled
+			standardAttributes
+		}
+	}
+}
+`
+
+// A null password creates a user without one; the password policy applies.
+func CreateUser(
+	ctx_ context.Context,
+	client_ graphql.Client,
+	loginIDKey string,
+	loginIDValue string,
+	password *string,
+) (data_ *CreateUserResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "CreateUser",
+		Query:  CreateUser_Operation,
+		Variables: &__CreateUserInput{
+			LoginIDKey:   loginIDKey,
+			LoginIDValue: loginIDValue,
+			Password:     password,
+		},
+	}
+
+	data_ = &CreateUserResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
+// The query executed by GetUserAuthenticators.
+const GetUserAuthenticators_Operation = `
+query GetUserAuthenticators ($userID: ID!, $first: Int!) {
+	node(id: $userID) {
+		__typename
+		... on User {
+			id
+			authenticators(first: $first) {
+				totalCount
+				edges {
+					node {
+						id
+						type
+						kind
+						isDefault
+						expireAfter
+						createdAt
+					}
+				}
+			}
+		}
+	}
+}
+`
+
+// A user's authenticators; a PRIMARY PASSWORD one means the user can sign
+// in with a password.
+func GetUserAuthenticators(
+	ctx_ context.Context,
+	client_ graphql.Client,
+	userID string,
+	first int,
+) (data_ *GetUserAuthenticatorsResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "GetUserAuthenticators",
+		Query:  GetUserAuthenticators_Operation,
+		Variables: &__GetUserAuthenticatorsInput{
+			UserID: userID,
+			First:  first,
+		},
+	}
+
+	data_ = &GetUserAuthenticatorsResponse{}
 	resp_ := &graphql.Response{Data: data_}
 
 	err_ = client_.MakeRequest(
@@ -181,6 +1237,282 @@ func GetUserByLoginID(
 	}
 
 	data_ = &GetUserByLoginIDResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
+// The query executed by GetUserSessions.
+const GetUserSessions_Operation = `
+query GetUserSessions ($userID: ID!, $first: Int!, $after: String) {
+	node(id: $userID) {
+		__typename
+		... on User {
+			id
+			sessions(first: $first, after: $after) {
+				edges {
+					node {
+						id
+						type
+						clientID
+						displayName
+						applicationName
+						userAgent
+						createdAt
+						createdByIP
+						lastAccessedAt
+						lastAccessedByIP
+					}
+				}
+				pageInfo {
+					hasNextPage
+					endCursor
+				}
+			}
+		}
+	}
+}
+`
+
+// A user's sessions, newest first: IDP sessions (signed in at Authgear) and
+// OFFLINE_GRANT ones (refresh-token grants, createSession's among them).
+// displayName and applicationName come from the device info; userAgent is
+// the User-Agent of the session's last access (the Admin API call that
+// created it, then each refresh).
+func GetUserSessions(
+	ctx_ context.Context,
+	client_ graphql.Client,
+	userID string,
+	first int,
+	after *string,
+) (data_ *GetUserSessionsResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "GetUserSessions",
+		Query:  GetUserSessions_Operation,
+		Variables: &__GetUserSessionsInput{
+			UserID: userID,
+			First:  first,
+			After:  after,
+		},
+	}
+
+	data_ = &GetUserSessionsResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
+// The query executed by ListUsers.
+const ListUsers_Operation = `
+query ListUsers ($first: Int!, $after: String, $sortDirection: SortDirection!) {
+	users(first: $first, after: $after, sortBy: CREATED_AT, sortDirection: $sortDirection) {
+		edges {
+			cursor
+			node {
+				id
+				createdAt
+				isDisabled
+				standardAttributes
+			}
+		}
+		pageInfo {
+			hasNextPage
+			endCursor
+		}
+	}
+}
+`
+
+// users(...) reads Authgear's search index, which trails writes by a moment;
+// sorting by creation time gives a stable order to page through.
+func ListUsers(
+	ctx_ context.Context,
+	client_ graphql.Client,
+	first int,
+	after *string,
+	sortDirection SortDirection,
+) (data_ *ListUsersResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "ListUsers",
+		Query:  ListUsers_Operation,
+		Variables: &__ListUsersInput{
+			First:         first,
+			After:         after,
+			SortDirection: sortDirection,
+		},
+	}
+
+	data_ = &ListUsersResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
+// The mutation executed by ResetPassword.
+const ResetPassword_Operation = `
+mutation ResetPassword ($userID: ID!, $password: String!) {
+	resetPassword(input: {userID:$userID,password:$password,sendPassword:false,setPasswordExpired:false}) {
+		user {
+			id
+		}
+	}
+}
+`
+
+// Sets the password as given: nothing is sent to the user and the password
+// is not marked expired. A user without a password gets one created.
+func ResetPassword(
+	ctx_ context.Context,
+	client_ graphql.Client,
+	userID string,
+	password string,
+) (data_ *ResetPasswordResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "ResetPassword",
+		Query:  ResetPassword_Operation,
+		Variables: &__ResetPasswordInput{
+			UserID:   userID,
+			Password: password,
+		},
+	}
+
+	data_ = &ResetPasswordResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
+// The mutation executed by RevokeAllSessions.
+const RevokeAllSessions_Operation = `
+mutation RevokeAllSessions ($userID: ID!) {
+	revokeAllSessions(input: {userID:$userID}) {
+		user {
+			id
+		}
+	}
+}
+`
+
+// Idempotent: a user with no sessions left is fine.
+func RevokeAllSessions(
+	ctx_ context.Context,
+	client_ graphql.Client,
+	userID string,
+) (data_ *RevokeAllSessionsResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "RevokeAllSessions",
+		Query:  RevokeAllSessions_Operation,
+		Variables: &__RevokeAllSessionsInput{
+			UserID: userID,
+		},
+	}
+
+	data_ = &RevokeAllSessionsResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
+// The mutation executed by RevokeSession.
+const RevokeSession_Operation = `
+mutation RevokeSession ($sessionID: ID!) {
+	revokeSession(input: {sessionID:$sessionID}) {
+		user {
+			id
+		}
+	}
+}
+`
+
+// Revoking a session that is already gone answers a bare "unexpected error".
+func RevokeSession(
+	ctx_ context.Context,
+	client_ graphql.Client,
+	sessionID string,
+) (data_ *RevokeSessionResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "RevokeSession",
+		Query:  RevokeSession_Operation,
+		Variables: &__RevokeSessionInput{
+			SessionID: sessionID,
+		},
+	}
+
+	data_ = &RevokeSessionResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
+// The mutation executed by SetDisabledStatus.
+const SetDisabledStatus_Operation = `
+mutation SetDisabledStatus ($userID: ID!, $isDisabled: Boolean!, $reason: String) {
+	setDisabledStatus(input: {userID:$userID,isDisabled:$isDisabled,reason:$reason}) {
+		user {
+			id
+			isDisabled
+			disableReason
+		}
+	}
+}
+`
+
+// Disabling deletes every session of the user; disabling a disabled user
+// (or enabling an enabled one) is InvalidAccountStatusTransition.
+func SetDisabledStatus(
+	ctx_ context.Context,
+	client_ graphql.Client,
+	userID string,
+	isDisabled bool,
+	reason *string,
+) (data_ *SetDisabledStatusResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "SetDisabledStatus",
+		Query:  SetDisabledStatus_Operation,
+		Variables: &__SetDisabledStatusInput{
+			UserID:     userID,
+			IsDisabled: isDisabled,
+			Reason:     reason,
+		},
+	}
+
+	data_ = &SetDisabledStatusResponse{}
 	resp_ := &graphql.Response{Data: data_}
 
 	err_ = client_.MakeRequest(

@@ -17,6 +17,7 @@ type User struct {
 	IsDeactivated      bool
 	IsAnonymous        bool
 	StandardAttributes map[string]any
+	CreatedAt          time.Time // set by CreateUser; zero from GetUserByLoginID
 }
 
 // GetUserByLoginID finds the user with a login ID. key is a login ID key
