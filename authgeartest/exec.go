@@ -12,10 +12,18 @@ type object interface {
 	field(ex *executor, name string, args map[string]any) (any, *fieldErr)
 }
 
-// fieldErr is a resolver error with Authgear's extensions.
+// fieldErr is a resolver error with Authgear's extensions. A bare error
+// (Authgear's answer to an unexpected failure) has no extensions, no path
+// and an empty locations list.
 type fieldErr struct {
 	msg, name, reason string
+	info              map[string]any
+	bare              bool
 }
+
+// unexpected is the bare error Authgear gives when a resolver fails in a
+// way it did not plan for (revoking a session that is gone, for one).
+func unexpected() *fieldErr { return &fieldErr{msg: "unexpected error", bare: true} }
 
 func invalid(msg string) *fieldErr { return &fieldErr{msg: msg, name: "Invalid", reason: "Invalid"} }
 
@@ -30,6 +38,7 @@ type executor struct {
 	vars        map[string]any
 	errors      []gqlError
 	undo        []func()
+	afterCommit []func() // run once the request has committed, outside the lock
 	fieldFaults map[string]*Fault
 }
 
@@ -102,9 +111,16 @@ func (ex *executor) resolve(obj object, name string, args map[string]any, root b
 }
 
 func (ex *executor) addError(fe *fieldErr, f *ast.Field, path []any) {
+	if fe.bare {
+		ex.errors = append(ex.errors, gqlError{Message: fe.msg, Locations: []gqlLocation{}})
+		return
+	}
 	ge := gqlError{Message: fe.msg, Locations: []gqlLocation{{f.Position.Line, f.Position.Column}}, Path: path}
 	if fe.name != "" {
-		ge.Extensions = map[string]string{"errorName": fe.name, "reason": fe.reason}
+		ge.Extensions = map[string]any{"errorName": fe.name, "reason": fe.reason}
+		if fe.info != nil {
+			ge.Extensions["info"] = fe.info
+		}
 	}
 	ex.errors = append(ex.errors, ge)
 }

@@ -45,10 +45,10 @@ type gqlRequest struct {
 // gqlError is one entry of the errors array. Locations and Path are kept
 // as Authgear's graphql-go writes them.
 type gqlError struct {
-	Message    string            `json:"message"`
-	Locations  []gqlLocation     `json:"locations"`
-	Path       []any             `json:"path,omitempty"`
-	Extensions map[string]string `json:"extensions,omitempty"`
+	Message    string         `json:"message"`
+	Locations  []gqlLocation  `json:"locations"`
+	Path       []any          `json:"path,omitempty"`
+	Extensions map[string]any `json:"extensions,omitempty"`
 }
 
 type gqlLocation struct {
@@ -157,8 +157,12 @@ func (s *Server) execute(w http.ResponseWriter, r *http.Request, req gqlRequest)
 	data := ex.run(op)
 	if len(ex.errors) > 0 {
 		ex.rollback()
+		ex.afterCommit = nil
 	}
 	s.mu.Unlock()
+	for _, f := range ex.afterCommit {
+		f()
+	}
 	resp := map[string]any{"data": data}
 	if len(ex.errors) > 0 {
 		resp["errors"] = ex.errors

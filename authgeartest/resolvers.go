@@ -21,13 +21,13 @@ func (queryRoot) field(ex *executor, name string, args map[string]any) (any, *fi
 		key, _ := args["loginIDKey"].(string)
 		val, _ := args["loginIDValue"].(string)
 		if !s.hasLoginIDKey(key) {
-			return nil, &fieldErr{"invalid Login ID key", "Invalid", "GetUsersInvalidArgument"}
+			return nil, &fieldErr{msg: "invalid Login ID key", name: "Invalid", reason: "GetUsersInvalidArgument"}
 		}
-		norm, err := normalizeLoginID(key, val)
+		u, err := s.lookupLoginIDLocked(key, val)
 		if err != nil {
-			return nil, &fieldErr{"invalid Login ID value", "Invalid", "GetUsersInvalidArgument"}
+			return nil, &fieldErr{msg: "invalid Login ID value", name: "Invalid", reason: "GetUsersInvalidArgument"}
 		}
-		if u := s.findLocked(key, norm); u != nil {
+		if u != nil {
 			return userObj{u}, nil
 		}
 		return nil, nil
@@ -37,7 +37,7 @@ func (queryRoot) field(ex *executor, name string, args map[string]any) (any, *fi
 		switch attr {
 		case "email", "phone_number", "preferred_username":
 		default:
-			return nil, &fieldErr{"invalid attribute name", "Invalid", "GetUsersInvalidArgument"}
+			return nil, &fieldErr{msg: "invalid attribute name", name: "Invalid", reason: "GetUsersInvalidArgument"}
 		}
 		out := []any{}
 		for _, id := range s.order {
@@ -86,52 +86,22 @@ type mutationRoot struct{}
 func (mutationRoot) typeName() string { return "Mutation" }
 
 func (mutationRoot) field(ex *executor, name string, args map[string]any) (any, *fieldErr) {
-	s := ex.s
 	in, _ := args["input"].(map[string]any)
 	switch name {
 	case "createSession":
 		return ex.createSessionLocked(in)
 	case "createUser":
-		def, _ := in["definition"].(map[string]any)
-		lid, _ := def["loginID"].(map[string]any)
-		key, _ := lid["key"].(string)
-		val, _ := lid["value"].(string)
-		if lid == nil {
-			return nil, invalid("invalid identity definition")
-		}
-		if !s.hasLoginIDKey(key) {
-			return nil, invalid("invalid login ID key")
-		}
-		u := User{}
-		u.setLoginID(key, val)
-		norm, err := normalizeLoginID(key, val)
-		if err != nil {
-			return nil, &fieldErr{"invalid login ID", "Invalid", "ValidationFailed"}
-		}
-		if s.findLocked(key, norm) != nil {
-			return nil, &fieldErr{"identity already exists", "AlreadyExists", "DuplicatedIdentity"}
-		}
-		id, err := s.addUserLocked(u)
-		if err != nil {
-			return nil, invalid(err.Error())
-		}
-		ex.undo = append(ex.undo, func() { delete(s.users, id) })
-		return payload{"CreateUserPayload", s.users[id]}, nil
+		return ex.createUserLocked(in)
 	case "setDisabledStatus":
-		nodeID, _ := in["userID"].(string)
-		id, err := adminapi.UserIDFromNodeID(nodeID)
-		if err != nil {
-			return nil, invalid("invalid user ID")
-		}
-		u := s.users[id]
-		if u == nil {
-			return nil, &fieldErr{"user not found", "NotFound", "UserNotFound"}
-		}
-		was, wasReason := u.Disabled, u.DisableReason
-		u.Disabled, _ = in["isDisabled"].(bool)
-		u.DisableReason, _ = in["reason"].(string)
-		ex.undo = append(ex.undo, func() { u.Disabled, u.DisableReason = was, wasReason })
-		return payload{"SetDisabledStatusPayload", u}, nil
+		return ex.setDisabledStatusLocked(in)
+	case "resetPassword":
+		return ex.resetPasswordLocked(in)
+	case "updateUser":
+		return ex.updateUserLocked(in)
+	case "revokeSession":
+		return ex.revokeSessionLocked(in)
+	case "revokeAllSessions":
+		return ex.revokeAllSessionsLocked(in)
 	}
 	return nil, nil
 }
@@ -143,7 +113,7 @@ func (mutationRoot) field(ex *executor, name string, args map[string]any) (any, 
 func (ex *executor) createSessionLocked(in map[string]any) (any, *fieldErr) {
 	s := ex.s
 	if !s.createSession {
-		return nil, &fieldErr{"CreateSession is disabled", "Forbidden", "Forbidden"}
+		return nil, &fieldErr{msg: "CreateSession is disabled", name: "Forbidden", reason: "Forbidden"}
 	}
 	nodeID, _ := in["userID"].(string)
 	userID, err := adminapi.UserIDFromNodeID(nodeID)
@@ -166,13 +136,13 @@ func (ex *executor) createSessionLocked(in map[string]any) (any, *fieldErr) {
 		return nil, invalid("cannot create session for non-first party client")
 	}
 	if s.users[userID] == nil {
-		return nil, &fieldErr{"user not found", "NotFound", "UserNotFound"}
+		return nil, userNotFound()
 	}
 	ip, _, _ := net.SplitHostPort(ex.r.RemoteAddr)
 	g := s.newGrantLocked(userID, clientID, device, ip)
 	at, life, err := s.issueAccessTokenLocked(g, requestOrigin(ex.r), s.opts.Now())
 	if err != nil {
-		return nil, &fieldErr{"unexpected error occurred", "InternalError", "UnexpectedError"}
+		return nil, &fieldErr{msg: "unexpected error occurred", name: "InternalError", reason: "UnexpectedError"}
 	}
 	ex.undo = append(ex.undo, func() { s.deleteGrantLocked(g.id) })
 	return createSessionPayload{at, g.refreshToken(), int(life / time.Second)}, nil
@@ -255,8 +225,8 @@ func (o userObj) field(ex *executor, name string, _ map[string]any) (any, *field
 		return connection{"Identity", u.identities()}, nil
 	case "authenticators":
 		var items []any
-		if u.PasswordHash != "" {
-			items = append(items, authenticatorObj{u})
+		if a := u.passwordAuth(); a != nil {
+			items = append(items, authenticatorNode{u, a})
 		}
 		return connection{"Authenticator", items}, nil
 	case "sessions":
@@ -310,28 +280,6 @@ func (o identityObj) field(_ *executor, name string, _ map[string]any) (any, *fi
 			"https://authgear.com/claims/login_id/type":  o.key,
 			"https://authgear.com/claims/login_id/value": o.val,
 		}, nil
-	case "createdAt", "updatedAt":
-		return datetime(o.u.CreatedAt), nil
-	}
-	return nil, nil
-}
-
-type authenticatorObj struct{ u *User }
-
-func (authenticatorObj) typeName() string { return "Authenticator" }
-
-func (o authenticatorObj) field(_ *executor, name string, _ map[string]any) (any, *fieldErr) {
-	switch name {
-	case "id":
-		return adminapi.NodeID("Authenticator", o.u.ID+"-password"), nil
-	case "type":
-		return "PASSWORD", nil
-	case "kind":
-		return "PRIMARY", nil
-	case "isDefault":
-		return false, nil
-	case "claims":
-		return map[string]any{}, nil
 	case "createdAt", "updatedAt":
 		return datetime(o.u.CreatedAt), nil
 	}

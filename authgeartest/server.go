@@ -23,6 +23,21 @@ type Options struct {
 	// LoginIDKeys are the configured login ID keys. Default: email, phone,
 	// username. (A new Authgear project has only email.)
 	LoginIDKeys []string
+	// EmailCaseSensitive, IgnoreDotSign and UsernameCaseSensitive are
+	// identity.login_id.types settings; all false by default, as in
+	// Authgear. They change how login IDs are normalised (see
+	// internal/loginid).
+	EmailCaseSensitive    bool
+	IgnoreDotSign         bool
+	UsernameCaseSensitive bool
+	// Roles and Groups are the role and group keys the project defines;
+	// the User Import API refuses others. Roles held by seeded users count
+	// as defined.
+	Roles  []string
+	Groups []string
+	// PasswordMinLength is the password policy's minimum length. Default 8,
+	// as in Authgear.
+	PasswordMinLength int
 	// EnableCreateSession turns on admin_api.create_session_enabled.
 	// Default false, as in a new Authgear project.
 	EnableCreateSession bool

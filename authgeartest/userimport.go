@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/rand"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"mime"
@@ -163,49 +164,47 @@ func (s *Server) runImportLocked(job *importJob) map[string]any {
 	}
 }
 
-func validationError(kind, location string, details map[string]any) map[string]any {
+func validationError(causes []any) map[string]any {
 	return map[string]any{"name": "Invalid", "reason": "ValidationFailed", "message": "invalid value", "code": 400,
-		"info": map[string]any{"causes": []any{map[string]any{"kind": kind, "location": location, "details": details}}}}
+		"info": map[string]any{"causes": causes}}
 }
 
+// apiError turns a resolver error into the APIError shape import details use.
+func apiError(fe *fieldErr, code int) map[string]any {
+	e := map[string]any{"name": fe.name, "reason": fe.reason, "message": fe.msg, "code": code}
+	if fe.info != nil {
+		e["info"] = fe.info
+	}
+	return e
+}
+
+// importRecordLocked runs one record as Authgear's import task does: the
+// record's schema (formats, types, the identifier), the bcrypt hash, role
+// and group keys, then the existing-user match on the record's value as
+// written (not normalised), then an insert whose login ID must not collide
+// with another after normalisation.
 func (s *Server) importRecordLocked(job *importJob, rec map[string]any) (outcome, userID string, warns []string, apiErr map[string]any) {
-	idVal, _ := rec[job.ident].(string)
-	if idVal == "" {
-		actual := make([]string, 0, len(rec))
-		for k := range rec {
-			actual = append(actual, k)
-		}
-		sort.Strings(actual)
-		return "failed", "", nil, validationError("required", "", map[string]any{"actual": actual, "expected": []string{job.ident}, "missing": []string{job.ident}})
-	}
-	if e, ok := rec["email"].(string); ok {
-		if err := checkEmail(e); err != nil {
-			return "failed", "", nil, validationError("format", "/email", map[string]any{"format": "email", "error": err.Error()})
-		}
-	}
-	if p, ok := rec["phone_number"].(string); ok && !e164RE.MatchString(p) {
-		return "failed", "", nil, validationError("format", "/phone_number", map[string]any{"format": "phone"})
+	if causes := recordCauses(job.ident, rec); len(causes) > 0 {
+		return "failed", "", nil, validationError(causes)
 	}
 	pw, _ := rec["password"].(map[string]any)
-	if pw != nil {
-		if t, _ := pw["type"].(string); t != "bcrypt" {
-			return "failed", "", nil, validationError("enum", "/password/type", map[string]any{"actual": t, "expected": []string{"bcrypt"}})
-		}
-		if h, _ := pw["password_hash"].(string); !bcryptRE.MatchString(h) {
-			return "failed", "", nil, map[string]any{"name": "InternalError", "reason": "UnexpectedError", "message": "unexpected error occurred", "code": 500}
-		}
+	if h, _ := pw["password_hash"].(string); pw != nil && !bcryptRE.MatchString(h) {
+		return "failed", "", nil, map[string]any{"name": "InternalError", "reason": "UnexpectedError", "message": "unexpected error occurred", "code": 500}
 	}
+	if fe := s.checkRoleAndGroupKeysLocked(rec); fe != nil {
+		return "failed", "", nil, apiError(fe, 404)
+	}
+	idVal, _ := rec[job.ident].(string)
 	key := importLoginKey[job.ident]
 	var existing *User
 	if s.hasLoginIDKey(key) {
-		if norm, err := normalizeLoginID(key, idVal); err == nil {
-			existing = s.findLocked(key, norm)
-		}
+		existing = s.findByClaimLocked(key, idVal)
 	}
 	if existing != nil {
 		if !job.upsert {
 			return "skipped", existing.ID, []string{"skipping because upsert = false and user exists"}, nil
 		}
+		// password (and mfa) on update is ignored, with no warning.
 		applyImportAttrs(existing, rec, false)
 		existing.UpdatedAt = s.opts.Now()
 		return "updated", existing.ID, nil, nil
@@ -227,14 +226,15 @@ func (s *Server) importRecordLocked(job *importJob, rec map[string]any) (outcome
 		u.PasswordHash, _ = pw["password_hash"].(string)
 	}
 	id, err := s.addUserLocked(*u)
+	if errors.Is(err, errLoginIDTaken) {
+		return "failed", "", nil, apiError(duplicatedIdentity(key), 400)
+	}
 	if err != nil {
-		return "failed", "", warns, map[string]any{"name": "Invalid", "reason": "DuplicatedIdentity", "message": err.Error(), "code": 409}
+		return "failed", "", nil, validationError([]any{map[string]any{"kind": "format", "location": "/" + job.ident, "details": map[string]any{"error": err.Error()}}})
 	}
 	sort.Strings(warns)
 	return "inserted", id, warns, nil
 }
-
-var e164RE = regexp.MustCompile(`^\+[1-9][0-9]{6,14}$`)
 
 // applyImportAttrs copies standard attributes, flags and roles from a
 // record: present values are set, nulls remove.

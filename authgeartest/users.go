@@ -2,11 +2,11 @@ package authgeartest
 
 import (
 	"crypto/rand"
+	"errors"
 	"fmt"
-	"net/mail"
-	"regexp"
-	"strings"
 	"time"
+
+	"github.com/agmigrate/agmigrate/internal/loginid"
 )
 
 // User is a user of the fake project.
@@ -27,8 +27,10 @@ type User struct {
 	CustomAttributes map[string]any
 	// Roles are effective role keys, put in the access token.
 	Roles []string
-	// PasswordHash is an imported bcrypt hash, if any.
+	// PasswordHash is the user's bcrypt password hash, if any: seeded,
+	// imported, or set by createUser / resetPassword.
 	PasswordHash string
+	password     *passwordAuthenticator // nil for a seeded or imported hash
 
 	CreatedAt time.Time
 	UpdatedAt time.Time
@@ -50,25 +52,11 @@ func (s *Server) addUserLocked(u User) (string, error) {
 	if u.ID == "" {
 		u.ID = newUUID()
 	}
-	if u.Email != "" {
-		if err := checkEmail(u.Email); err != nil {
-			return "", err
-		}
-	}
 	if _, dup := s.users[u.ID]; dup {
 		return "", fmt.Errorf("user %s exists", u.ID)
 	}
-	for _, l := range []struct{ key, val string }{{"email", u.Email}, {"phone", u.Phone}, {"username", u.Username}} {
-		if l.val == "" {
-			continue
-		}
-		norm, err := normalizeLoginID(l.key, l.val)
-		if err != nil {
-			return "", fmt.Errorf("%s %q: %v", l.key, l.val, err)
-		}
-		if s.findLocked(l.key, norm) != nil {
-			return "", fmt.Errorf("%s %q is taken", l.key, l.val)
-		}
+	if err := s.prepareLoginIDsLocked(&u); err != nil {
+		return "", err
 	}
 	now := s.opts.Now()
 	if u.CreatedAt.IsZero() {
@@ -85,6 +73,46 @@ func (s *Server) addUserLocked(u User) (string, error) {
 	return u.ID, nil
 }
 
+// errLoginIDTaken is returned when a new login ID has the unique key of an
+// existing one (Authgear's DuplicatedIdentity).
+var errLoginIDTaken = errors.New("authgeartest: identity already exists")
+
+// prepareLoginIDsLocked does what Authgear does when it creates login IDs:
+// trim, check the format, normalise, and refuse a unique key that another
+// user holds. The user's fields are set to the normalised values, which is
+// what Authgear stores and shows as the email / phone_number /
+// preferred_username claims.
+func (s *Server) prepareLoginIDsLocked(u *User) error {
+	for _, key := range []string{"email", "phone", "username"} {
+		val := u.loginIDValue(key)
+		if val == "" {
+			continue
+		}
+		stored, err := loginid.CheckCreate(key, val, s.loginIDOptions())
+		if err != nil {
+			return fmt.Errorf("%s: %w", key, err)
+		}
+		uk, err := loginid.UniqueKey(key, stored)
+		if err != nil {
+			return fmt.Errorf("%s: %w", key, err)
+		}
+		if other := s.findByUniqueKeyLocked(key, uk); other != nil && other.ID != u.ID {
+			return fmt.Errorf("%s: %w", key, errLoginIDTaken)
+		}
+		u.setLoginID(key, stored)
+	}
+	return nil
+}
+
+// loginIDOptions are the project's login-ID settings in loginid's terms.
+func (s *Server) loginIDOptions() loginid.Options {
+	return loginid.Options{
+		EmailCaseSensitive:    s.opts.EmailCaseSensitive,
+		IgnoreDotSign:         s.opts.IgnoreDotSign,
+		UsernameCaseSensitive: s.opts.UsernameCaseSensitive,
+	}
+}
+
 // User returns a copy of the user with uuid id.
 func (s *Server) User(id string) (User, bool) {
 	s.mu.Lock()
@@ -96,12 +124,14 @@ func (s *Server) User(id string) (User, bool) {
 	return *u, true
 }
 
-// SetUserDisabled disables or enables a user.
+// SetUserDisabled disables or enables a user as setDisabledStatus does:
+// disabling deletes every session of the user. Asking for the state the
+// user is already in changes nothing (SetDisabledStatus reports it).
 func (s *Server) SetUserDisabled(id string, disabled bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if u := s.users[id]; u != nil {
-		u.Disabled = disabled
+		_, _ = s.setDisabledLocked(u, disabled, "")
 	}
 }
 
@@ -138,17 +168,41 @@ func (u *User) setLoginID(key, val string) {
 	}
 }
 
-// findLocked finds a user by an already normalised login ID.
-func (s *Server) findLocked(key, norm string) *User {
+// findByUniqueKeyLocked finds the user whose login ID of key has the
+// unique key uk, as Authgear's GetByUniqueKey does.
+func (s *Server) findByUniqueKeyLocked(key, uk string) *User {
 	for _, id := range s.order {
 		u := s.users[id]
 		if u == nil {
 			continue
 		}
 		if v := u.loginIDValue(key); v != "" {
-			if n, err := normalizeLoginID(key, v); err == nil && n == norm {
+			if k, err := loginid.UniqueKey(key, v); err == nil && k == uk {
 				return u
 			}
+		}
+	}
+	return nil
+}
+
+// lookupLoginIDLocked is getUserByLoginID: the value is normalised as sent
+// (no trimming, no format check) and matched on its unique key. The error
+// wraps loginid.ErrInvalid when the value cannot be normalised.
+func (s *Server) lookupLoginIDLocked(key, val string) (*User, error) {
+	uk, err := loginid.Lookup(key, val, s.loginIDOptions())
+	if err != nil {
+		return nil, err
+	}
+	return s.findByUniqueKeyLocked(key, uk), nil
+}
+
+// findByClaimLocked finds the user whose stored (normalised) login ID of
+// key equals val exactly: how the User Import API looks for an existing
+// user, before any normalisation of the record's value.
+func (s *Server) findByClaimLocked(key, val string) *User {
+	for _, id := range s.order {
+		if u := s.users[id]; u != nil && u.loginIDValue(key) == val {
+			return u
 		}
 	}
 	return nil
@@ -161,48 +215,6 @@ func (s *Server) hasLoginIDKey(key string) bool {
 		}
 	}
 	return false
-}
-
-var phoneInput = regexp.MustCompile(`^ *\+[0-9 \-]*$`)
-
-// normalizeLoginID normalises a login ID the way Authgear's lookup does,
-// without trimming (Authgear's getUserByLoginID does not trim). Email: the
-// domain and, by default, the local part are case-folded. Username:
-// case-folded. Phone: "+", digits, spaces and hyphens, normalised to E.164.
-// Case folding here is Unicode lower-casing, close to but not exactly
-// Authgear's PRECIS rules; phone numbers are checked for length only, not
-// with libphonenumber's per-country rules.
-func normalizeLoginID(key, v string) (string, error) {
-	switch key {
-	case "email":
-		// Only the shape that lets the address be split is required here:
-		// Authgear's lookup answers "  a@b.c  " with no user, not an error.
-		at := strings.LastIndexByte(v, '@')
-		if at <= 0 || at == len(v)-1 {
-			return "", fmt.Errorf("not an email address")
-		}
-		return strings.ToLower(v[:at]) + "@" + strings.ToLower(v[at+1:]), nil
-	case "username":
-		if v == "" || strings.ContainsAny(v, " \t\r\n") {
-			return "", fmt.Errorf("not a username")
-		}
-		return strings.ToLower(v), nil
-	case "phone":
-		if !phoneInput.MatchString(v) {
-			return "", fmt.Errorf("not a phone number with a leading +")
-		}
-		digits := strings.Map(func(r rune) rune {
-			if r >= '0' && r <= '9' {
-				return r
-			}
-			return -1
-		}, v)
-		if len(digits) < 7 || len(digits) > 15 || digits[0] == '0' {
-			return "", fmt.Errorf("not a possible phone number")
-		}
-		return "+" + digits, nil
-	}
-	return "", fmt.Errorf("unknown login ID key")
 }
 
 func newUUID() string {
@@ -261,16 +273,4 @@ func (u *User) standardAttributes() map[string]any {
 	}
 	out["updated_at"] = u.UpdatedAt.Unix()
 	return out
-}
-
-// checkEmail is the stricter check for creating a login ID.
-func checkEmail(v string) error {
-	a, err := mail.ParseAddress(v)
-	if err != nil {
-		return fmt.Errorf("invalid email address: %v", err)
-	}
-	if a.Address != v || a.Name != "" {
-		return fmt.Errorf("invalid email address: not a bare address")
-	}
-	return nil
 }
