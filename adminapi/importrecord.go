@@ -3,7 +3,14 @@ package adminapi
 import (
 	"encoding/json"
 	"fmt"
+	"net/mail"
+	"net/url"
+	"path"
+	"strings"
+	"sync"
 	"time"
+
+	"golang.org/x/text/language"
 )
 
 // ImportRecord is one user in Authgear's import format. A nil field is left
@@ -100,3 +107,168 @@ func Str(s string) *string { return &s }
 
 // Bool returns a pointer to b, for filling ImportRecord fields.
 func Bool(b bool) *bool { return &b }
+
+// checkAttributes checks the standard attributes against the schema
+// Authgear's import job applies (pkg/lib/authn/stdattrs): names and gender
+// non-empty; profile and website absolute URLs; picture an http(s) or
+// authgearimages URL; birthdate, zoneinfo and locale in their formats; the
+// address fields strings.
+func checkAttributes(ps *problems, i int, r *ImportRecord) {
+	for _, a := range []struct {
+		loc string
+		v   *string
+	}{{"/name", r.Name}, {"/given_name", r.GivenName}, {"/family_name", r.FamilyName},
+		{"/middle_name", r.MiddleName}, {"/nickname", r.Nickname}, {"/gender", r.Gender}} {
+		if a.v != nil && *a.v == "" {
+			ps.add(i, a.loc, "minLength", "empty: leave the field out instead")
+		}
+	}
+	for _, a := range []struct {
+		loc   string
+		v     *string
+		check func(string) string
+	}{
+		{"/profile", r.Profile, checkURI},
+		{"/website", r.Website, checkURI},
+		{"/picture", r.Picture, checkPicture},
+		{"/birthdate", r.Birthdate, checkBirthdate},
+		{"/zoneinfo", r.Zoneinfo, checkZoneinfo},
+		{"/locale", r.Locale, checkLocale},
+	} {
+		if a.v == nil {
+			continue
+		}
+		if why := a.check(*a.v); why != "" {
+			ps.add(i, a.loc, "format", "%s", why)
+		}
+	}
+	// The address schema lists its fields as non-empty strings and allows
+	// other keys (it has no additionalProperties: false).
+	for _, k := range []string{"country", "formatted", "locality", "postal_code", "region", "street_address"} {
+		v, ok := r.Address[k]
+		if !ok {
+			continue
+		}
+		switch s, isString := v.(string); {
+		case !isString:
+			ps.add(i, "/address/"+k, "type", "must be a string, not %s", jsonType(v))
+		case s == "":
+			ps.add(i, "/address/"+k, "minLength", "empty")
+		}
+	}
+}
+
+// jsonType names a decoded JSON value's type as JSON Schema does.
+func jsonType(v any) string {
+	switch v.(type) {
+	case nil:
+		return "null"
+	case bool:
+		return "boolean"
+	case float64, float32, int, int64, json.Number:
+		return "a number"
+	case []any:
+		return "an array"
+	case map[string]any:
+		return "an object"
+	}
+	return fmt.Sprintf("%T", v)
+}
+
+// checkURI is Authgear's "uri" format: absolute, with a host, and a clean
+// absolute path.
+func checkURI(s string) string {
+	u, err := url.Parse(s)
+	if err != nil {
+		return "not a URL"
+	}
+	if u.Scheme == "" || u.Host == "" {
+		return "not an absolute URL (scheme and host, e.g. https://example.com/)"
+	}
+	return checkAbsPath(u.EscapedPath())
+}
+
+// checkAbsPath is Authgear's absolute-path rule: empty, or absolute and
+// already clean (no "..", no "//").
+func checkAbsPath(p string) string {
+	if p == "" {
+		p = "/"
+	}
+	clean := path.Clean(p)
+	if strings.HasSuffix(p, "/") && !strings.HasSuffix(clean, "/") {
+		clean += "/"
+	}
+	if !path.IsAbs(p) || clean != p {
+		return "the URL path is not clean"
+	}
+	return ""
+}
+
+// checkPicture is Authgear's "x_picture" format.
+func checkPicture(s string) string {
+	u, err := url.Parse(s)
+	if err != nil {
+		return "not a URL"
+	}
+	switch u.Scheme {
+	case "http", "https":
+		return checkURI(s)
+	case "authgearimages":
+		if u.Host != "" {
+			return "an authgearimages URL has no host"
+		}
+		return checkAbsPath(u.EscapedPath())
+	}
+	return "not an http, https or authgearimages URL"
+}
+
+// checkBirthdate is Authgear's "birthdate" format: YYYY-MM-DD, 0000-MM-DD,
+// --MM-DD or YYYY (OpenID Connect's forms), and a real date.
+func checkBirthdate(s string) string {
+	for _, layout := range []string{"2006-01-02", "0000-01-02", "--01-02", "2006"} {
+		if _, err := time.Parse(layout, s); err == nil {
+			return ""
+		}
+	}
+	return "not a birthdate in the form YYYY-MM-DD, 0000-MM-DD, --MM-DD or YYYY"
+}
+
+// tzAvailable reports whether this machine has a time zone database; without
+// one every name would fail to load, and only the shape can be checked.
+var tzAvailable = sync.OnceValue(func() bool {
+	_, err := time.LoadLocation("America/New_York")
+	return err == nil
+})
+
+// checkZoneinfo is Authgear's "timezone" format: an IANA name with a slash
+// that Go's time package can load.
+func checkZoneinfo(s string) string {
+	if !strings.Contains(s, "/") {
+		return "not an IANA time zone name such as Asia/Hong_Kong (it has no slash)"
+	}
+	if tzAvailable() {
+		if _, err := time.LoadLocation(s); err != nil {
+			return "not a known IANA time zone name"
+		}
+	}
+	return ""
+}
+
+// checkLocale is Authgear's "bcp47" format: a BCP 47 tag in its canonical
+// spelling (en-US, not en_US or en-us).
+func checkLocale(s string) string {
+	tag, err := language.Parse(s)
+	if err != nil {
+		return "not a BCP 47 language tag such as en-US"
+	}
+	if c := tag.String(); c != s {
+		return "not in canonical BCP 47 form (write " + c + ")"
+	}
+	return ""
+}
+
+// validEmail accepts a bare address (no display name, no angle brackets).
+func validEmail(s string) bool {
+	a, err := mail.ParseAddress(s)
+	return err == nil && a.Name == "" && a.Address == s
+}

@@ -38,6 +38,9 @@ type ImportRequest struct {
 	// Upsert updates users that exist already; without it they are skipped.
 	Upsert  bool
 	Records []ImportRecord
+	// Project describes the target project for validation (role and group
+	// keys, login ID settings). It is not sent.
+	Project ImportProject
 }
 
 // ImportJobRef names one job Import created and the records it carries:
@@ -126,6 +129,54 @@ type APIError struct {
 func (e APIError) Error() string {
 	return fmt.Sprintf("adminapi: %s/%s: %s", e.Name, e.Reason, e.Message)
 }
+
+// ErrorCause is one precise reason inside an APIError: where in the record
+// (a JSON pointer, "" for the record itself), what kind of problem
+// ("format", "required", "RoleUnknownKeys", "DuplicatedIdentity", …), and
+// Authgear's details as it sent them.
+type ErrorCause struct {
+	Location string         `json:"location"`
+	Kind     string         `json:"kind"`
+	Details  map[string]any `json:"details,omitempty"`
+}
+
+// Causes returns the reasons Authgear gave in the error's info: the schema
+// causes of ValidationFailed, the unknown keys of RoleUnknownKeys and
+// GroupUnknownKeys, the login ID field of DuplicatedIdentity. Errors without
+// such detail (an InternalError) have none.
+func (e APIError) Causes() []ErrorCause {
+	var out []ErrorCause
+	if list, ok := e.Info["causes"].([]any); ok {
+		for _, c := range list {
+			m, ok := c.(map[string]any)
+			if !ok {
+				continue
+			}
+			ec := ErrorCause{}
+			ec.Location, _ = m["location"].(string)
+			ec.Kind, _ = m["kind"].(string)
+			ec.Details, _ = m["details"].(map[string]any)
+			out = append(out, ec)
+		}
+	}
+	switch e.Reason {
+	case KindRoleUnknownKeys, KindGroupUnknownKeys:
+		loc := "/roles"
+		if e.Reason == KindGroupUnknownKeys {
+			loc = "/groups"
+		}
+		out = append(out, ErrorCause{Location: loc, Kind: e.Reason, Details: map[string]any{"keys": e.Info["keys"]}})
+	}
+	if c, ok := e.Info["cause"].(map[string]any); ok {
+		kind, _ := c["kind"].(string)
+		t, _ := e.Info["LoginIDTypeIncoming"].(string)
+		out = append(out, ErrorCause{Location: loginIDLocation[t], Kind: kind})
+	}
+	return out
+}
+
+// loginIDLocation maps Authgear's login ID types to the record fields.
+var loginIDLocation = map[string]string{"email": "/email", "phone": "/phone_number", "username": "/preferred_username"}
 
 // ImportReport gathers the finished jobs of a batch.
 type ImportReport struct {

@@ -14,52 +14,12 @@ import (
 
 const hash = "$2a$10$SzHs5IoxKip.bE2Qukqywui2VT9mjGGZrr6EsxCrImwRvHR6f3E82"
 
-func TestValidateImport(t *testing.T) {
-	t.Parallel()
-	req := adminapi.ImportRequest{Identifier: adminapi.IdentifierEmail, Records: []adminapi.ImportRecord{
-		{Email: adminapi.Str("ok@example.com"), Password: &adminapi.ImportPassword{Type: "bcrypt", PasswordHash: hash}},
-		{Email: adminapi.Str("md5@example.com"), Password: &adminapi.ImportPassword{Type: "md5", PasswordHash: "5f4dcc3b5aa765d61d8327deb882cf99"}},
-		{Email: adminapi.Str("badhash@example.com"), Password: &adminapi.ImportPassword{Type: "bcrypt", PasswordHash: "not-a-bcrypt-hash"}},
-		{Name: adminapi.Str("No Email")},
-		{Email: adminapi.Str("not-an-email")},
-		{Email: adminapi.Str("OK@example.com")},
-		{Email: adminapi.Str("phone@example.com"), PhoneNumber: adminapi.Str("91234567")},
-		{Email: adminapi.Str("null@example.com"), Null: []string{"email"}},
-		{Email: adminapi.Str("roles@example.com"), Roles: []string{""}},
-		{Email: adminapi.Str("totp@example.com"), MFA: &adminapi.ImportMFA{TOTP: &adminapi.ImportTOTP{Secret: "not base32!"}}},
-	}}
-	got := map[string]bool{}
-	for _, p := range adminapi.ValidateImport(req) {
-		got[fmt.Sprintf("%d %s", p.Index, p.Field)] = true
+func mustTime(s string) time.Time {
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		panic(err)
 	}
-	want := []string{"1 password.type", "2 password.password_hash", "3 email", "4 email", "5 email", "6 phone_number", "7 email", "8 roles", "9 mfa.totp.secret"}
-	for _, w := range want {
-		if !got[w] {
-			t.Errorf("no problem reported for %q", w)
-		}
-	}
-	if len(got) != len(want) {
-		t.Errorf("problems %v, want exactly %v", got, want)
-	}
-	if ps := adminapi.ValidateImport(adminapi.ImportRequest{Identifier: "email_address", Records: req.Records[:1]}); len(ps) != 1 || ps[0].Index != -1 {
-		t.Errorf("bad identifier: %v", ps)
-	}
-}
-
-func TestImportRefusesInvalidRecordsWithoutSending(t *testing.T) {
-	t.Parallel()
-	fake := authgeartest.New(t, authgeartest.Options{})
-	_, err := fake.AdminClient().Import(ctx(t), adminapi.ImportRequest{Identifier: adminapi.IdentifierPhone, Records: []adminapi.ImportRecord{
-		{PhoneNumber: adminapi.Str("+85291234567")},
-		{PhoneNumber: adminapi.Str("+85291234567")},
-	}})
-	var ire *adminapi.InvalidRecordsError
-	if !errors.Is(err, adminapi.ErrInvalidRecords) || !errors.As(err, &ire) || len(ire.Problems) != 1 || ire.Problems[0].Index != 1 {
-		t.Fatalf("err = %v, want one duplicate-identifier problem at record 1", err)
-	}
-	if n := fake.Calls("import.create"); n != 0 {
-		t.Errorf("%d import requests sent for invalid records", n)
-	}
+	return t
 }
 
 // Records that together pass the 500 KB body limit are split into several
@@ -74,7 +34,7 @@ func TestImportSplitsAndWaits(t *testing.T) {
 		recs = append(recs, adminapi.ImportRecord{
 			Email:    adminapi.Str(fmt.Sprintf("user-%04d@example.com", i)),
 			Name:     adminapi.Str(fmt.Sprintf("User %d", i)),
-			Profile:  adminapi.Str(bio),
+			Nickname: adminapi.Str(bio),
 			Password: &adminapi.ImportPassword{Type: "bcrypt", PasswordHash: hash},
 		})
 	}
@@ -197,7 +157,7 @@ func TestPlanAndSubmitImport(t *testing.T) {
 	fake := authgeartest.New(t, authgeartest.Options{})
 	var recs []adminapi.ImportRecord
 	for i := 0; i < 200; i++ {
-		recs = append(recs, adminapi.ImportRecord{Email: adminapi.Str(fmt.Sprintf("p%03d@example.com", i)), Profile: adminapi.Str(strings.Repeat("y", 4000))})
+		recs = append(recs, adminapi.ImportRecord{Email: adminapi.Str(fmt.Sprintf("p%03d@example.com", i)), Nickname: adminapi.Str(strings.Repeat("y", 4000))})
 	}
 	req := adminapi.ImportRequest{Identifier: adminapi.IdentifierEmail, Records: recs}
 	plan, err := adminapi.PlanImport(req)
