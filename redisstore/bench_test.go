@@ -27,7 +27,7 @@ func BenchmarkStore(b *testing.B) {
 	}{{"memory", agmigrate.NewMemoryStore(0)}, {"redis", rstore}}
 	ctx := context.Background()
 	value := make([]byte, 1200) // about the size of a sealed exchange
-	key := agmigrate.ExchangeKey("a legacy token")
+	key := agmigrate.ExchangeKey(nil, "test-client", "a legacy token")
 	for _, st := range stores {
 		if err := st.s.Put(ctx, key, value, time.Hour); err != nil {
 			b.Fatal(err)

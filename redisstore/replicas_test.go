@@ -26,7 +26,7 @@ func legacyToken(email string, n int) string {
 	enc := func(v any) string { b, _ := json.Marshal(v); return base64.RawURLEncoding.EncodeToString(b) }
 	now := time.Now().Unix()
 	in := enc(map[string]any{"alg": "HS256", "typ": "JWT"}) + "." + enc(map[string]any{
-		"iss": "https://legacy.example.com", "aud": "web", "email": email, "iat": now, "exp": now + 3600, "jti": itoa(n)})
+		"iss": "https://legacy.example.com", "aud": "web", "email": email, "email_verified": true, "iat": now, "exp": now + 3600, "jti": itoa(n)})
 	m := hmac.New(sha256.New, secret)
 	m.Write([]byte(in))
 	return in + "." + base64.RawURLEncoding.EncodeToString(m.Sum(nil))
@@ -145,7 +145,7 @@ func TestOrphanedLockExpires(t *testing.T) {
 	h := replica(t, fake, rs, &storeEvents{}, nil)
 	tok := legacyToken("alice@example.com", 2)
 	// A dead replica's lock: taken, never released, 1.5 s lease.
-	lockKey := "agmigrate:lock:" + agmigrate.ExchangeKey(tok)
+	lockKey := "agmigrate:lock:{" + agmigrate.ExchangeKey(fake.AdminClient(), "test-client", tok) + "}"
 	if err := rs.client().Set(context.Background(), lockKey, "dead-replica", 1500*time.Millisecond).Err(); err != nil {
 		t.Fatal(err)
 	}
@@ -180,7 +180,7 @@ func TestHolderTimesOut(t *testing.T) {
 	wg.Add(2)
 	go func() { defer wg.Done(); first = hit(a, tok) }()
 	// Start b once a holds the lock.
-	lockKey := "agmigrate:lock:" + agmigrate.ExchangeKey(tok)
+	lockKey := "agmigrate:lock:{" + agmigrate.ExchangeKey(fake.AdminClient(), "test-client", tok) + "}"
 	rdb := rs.client()
 	for deadline := time.Now().Add(5 * time.Second); rdb.Exists(context.Background(), lockKey).Val() == 0; {
 		if time.Now().After(deadline) {

@@ -6,37 +6,56 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"sync/atomic"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/agmigrate/agmigrate"
 	"github.com/redis/go-redis/v9"
 )
 
-// ErrUnavailable is returned, without calling Redis, while the store is
-// pausing after Redis failed.
+// ErrUnavailable is returned, without calling Redis, while the node that
+// holds a key is pausing after it failed.
 var ErrUnavailable = errors.New("redisstore: Redis unavailable")
+
+// ErrBadPrefix is returned by New for a Prefix holding a brace: the store
+// gives each exchange's keys their own hash tag, which a brace in the
+// prefix would override.
+var ErrBadPrefix = errors.New("redisstore: Prefix must not contain { or }")
 
 // Options configures a Store.
 type Options struct {
 	// Prefix of every key and channel. Default "agmigrate:".
 	Prefix string
-	// OpTimeout bounds one Redis operation. Default 200 ms: a slow Redis
-	// must not hold up requests.
+	// OpTimeout bounds one Redis operation, whatever the caller's context.
+	// Default 200 ms: a slow Redis must not hold up requests. go-redis
+	// applies it to reads and writes only with ContextTimeoutEnabled;
+	// otherwise keep the client's ReadTimeout and WriteTimeout as short.
 	OpTimeout time.Duration
-	// Pause is how long the store stops calling Redis after a failure
-	// before trying again. Default 2 s.
+	// Pause is how long the store stops calling a Redis node after it
+	// failed, before one call tries it again. Default 2 s.
 	Pause time.Duration
+	// Now is the clock the pauses are timed by. Default time.Now.
+	Now func() time.Time
 }
 
 // Store is an agmigrate.Store, Locker and Waiter on Redis. It accepts any
-// redis.UniversalClient: a single node, Sentinel or Cluster.
+// redis.UniversalClient: a single node, Sentinel, Ring or Cluster. It needs
+// Redis 7.0 or later (sharded pub/sub).
+//
+// Calls run detached from the caller's context, under OpTimeout, so a
+// request that goes away never makes Redis look down. A node that fails
+// (unreachable, timing out, CLUSTERDOWN, LOADING, …) is paused for Pause;
+// on a Cluster each master is paused on its own.
 type Store struct {
 	rdb       redis.UniversalClient
+	cluster   *redis.ClusterClient // rdb, when it is a Cluster client
 	prefix    string
 	opTimeout time.Duration
 	pause     time.Duration
-	downUntil atomic.Int64 // unix nanoseconds; 0 when up
+	now       func() time.Time
+	whole     health   // the store's one node, or a Cluster's slot map
+	nodes     sync.Map // master address → *health, on a Cluster
 }
 
 var (
@@ -53,70 +72,84 @@ func New(rdb redis.UniversalClient, o Options) (*Store, error) {
 	if o.Prefix == "" {
 		o.Prefix = "agmigrate:"
 	}
+	if strings.ContainsAny(o.Prefix, "{}") {
+		return nil, ErrBadPrefix
+	}
 	if o.OpTimeout <= 0 {
 		o.OpTimeout = 200 * time.Millisecond
 	}
 	if o.Pause <= 0 {
 		o.Pause = 2 * time.Second
 	}
-	return &Store{rdb: rdb, prefix: o.Prefix, opTimeout: o.OpTimeout, pause: o.Pause}, nil
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	s := &Store{rdb: rdb, prefix: o.Prefix, opTimeout: o.OpTimeout, pause: o.Pause, now: o.Now}
+	s.cluster, _ = rdb.(*redis.ClusterClient)
+	return s, nil
 }
 
-// op runs f with the operation timeout, unless the store is pausing, and
-// starts a pause when Redis fails.
-func (s *Store) op(ctx context.Context, f func(ctx context.Context) error) error {
-	if until := s.downUntil.Load(); until != 0 && time.Now().UnixNano() < until {
-		return ErrUnavailable
-	}
-	ctx, cancel := context.WithTimeout(ctx, s.opTimeout)
+// op runs f on the node holding name, detached from the caller's
+// cancellation and bounded by the store's own timeout. gated calls are
+// refused while the node is paused; a failure of the node pauses it.
+func (s *Store) op(ctx context.Context, name string, gated bool, f func(ctx context.Context) error) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.opTimeout)
 	defer cancel()
-	err := f(ctx)
-	if err != nil && !errors.Is(err, redis.Nil) && !errors.Is(err, agmigrate.ErrNotFound) {
-		if ctx.Err() != nil || isConnErr(err) {
-			s.downUntil.Store(time.Now().Add(s.pause).UnixNano())
+	h, err := s.healthOf(ctx, name)
+	if err != nil {
+		if errors.Is(err, ErrUnavailable) {
+			return err
 		}
 		return fmt.Errorf("redisstore: %w", err)
 	}
-	s.downUntil.Store(0)
-	return err
-}
-
-func isConnErr(err error) bool {
-	var re redis.Error
-	return !errors.As(err, &re) // a Redis reply error is not a connection problem
+	ok, probe := true, false
+	if gated {
+		ok, probe = h.admit(s.now().UnixNano())
+	}
+	if !ok {
+		return ErrUnavailable
+	}
+	err = f(ctx)
+	h.done(probe, unavailable(err), s.now().UnixNano(), s.pause)
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, redis.Nil):
+		return agmigrate.ErrNotFound
+	}
+	return fmt.Errorf("redisstore: %w", err)
 }
 
 // Get implements agmigrate.Store.
 func (s *Store) Get(ctx context.Context, key string) ([]byte, error) {
 	var v []byte
-	err := s.op(ctx, func(ctx context.Context) error {
+	name := s.valueKey(key)
+	err := s.op(ctx, name, true, func(ctx context.Context) error {
 		var err error
-		v, err = s.rdb.Get(ctx, s.prefix+key).Bytes()
-		if errors.Is(err, redis.Nil) {
-			return agmigrate.ErrNotFound
-		}
+		v, err = s.rdb.Get(ctx, name).Bytes()
 		return err
 	})
 	return v, err
 }
 
 // Put implements agmigrate.Store: the value is stored with its TTL and
-// announced to replicas waiting for it.
+// announced to replicas waiting for it, in one transaction on the key's
+// node (the value and its channel share a hash tag, so this holds on a
+// Cluster too).
 func (s *Store) Put(ctx context.Context, key string, value []byte, ttl time.Duration) error {
 	if ttl <= 0 {
 		return nil
 	}
-	return s.op(ctx, func(ctx context.Context) error {
+	name := s.valueKey(key)
+	return s.op(ctx, name, true, func(ctx context.Context) error {
 		_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-			p.Set(ctx, s.prefix+key, value, ttl)
-			p.Publish(ctx, s.channel(key), "put")
+			p.Set(ctx, name, value, ttl)
+			p.SPublish(ctx, s.channel(key), "put")
 			return nil
 		})
 		return err
 	})
 }
-
-func (s *Store) channel(key string) string { return s.prefix + "put:" + key }
 
 // unlockScript deletes the lock only if it still holds the caller's token,
 // so a holder whose lease ran out cannot release a successor's lock.
@@ -127,49 +160,29 @@ end
 return 0`)
 
 // TryLock implements agmigrate.Locker with SET NX PX and a random token.
+// The returned unlock is not held back by a pause: a lock left behind
+// would make every other replica wait out its lease.
 func (s *Store) TryLock(ctx context.Context, key string, lease time.Duration) (func(context.Context), bool, error) {
 	var b [16]byte
 	if _, err := rand.Read(b[:]); err != nil {
 		return nil, false, err
 	}
 	token := hex.EncodeToString(b[:])
-	lockKey := s.prefix + "lock:" + key
+	name := s.lockKey(key)
 	var ok bool
-	err := s.op(ctx, func(ctx context.Context) error {
+	err := s.op(ctx, name, true, func(ctx context.Context) error {
 		var err error
-		ok, err = s.rdb.SetNX(ctx, lockKey, token, lease).Result()
+		ok, err = s.rdb.SetNX(ctx, name, token, lease).Result()
 		return err
 	})
 	if err != nil || !ok {
 		return nil, false, err
 	}
 	unlock := func(ctx context.Context) {
-		_ = s.op(ctx, func(ctx context.Context) error {
-			return unlockScript.Run(ctx, s.rdb, []string{lockKey}, token).Err()
+		// On failure the lease ends the lock.
+		_ = s.op(ctx, name, false, func(ctx context.Context) error {
+			return unlockScript.Run(ctx, s.rdb, []string{name}, token).Err()
 		})
 	}
 	return unlock, true, nil
-}
-
-// WaitFor implements agmigrate.Waiter: it subscribes to the key's channel,
-// then checks whether the value is already there (so a Put between the
-// caller's miss and the subscription is not missed), then waits.
-func (s *Store) WaitFor(ctx context.Context, key string) ([]byte, error) {
-	if until := s.downUntil.Load(); until != 0 && time.Now().UnixNano() < until {
-		return nil, ErrUnavailable
-	}
-	sub := s.rdb.Subscribe(ctx, s.channel(key))
-	defer sub.Close()
-	if _, err := sub.Receive(ctx); err != nil { // the subscription confirmation
-		return nil, fmt.Errorf("redisstore: subscribe: %w", err)
-	}
-	if v, err := s.Get(ctx, key); err == nil {
-		return v, nil
-	}
-	select {
-	case <-sub.Channel():
-		return s.Get(ctx, key)
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
 }

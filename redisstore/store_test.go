@@ -1,0 +1,370 @@
+package redisstore_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"net"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/agmigrate/agmigrate"
+	"github.com/agmigrate/agmigrate/redisstore"
+	"github.com/redis/go-redis/v9"
+)
+
+// clock is a fake clock for the stores' pauses: it moves only when the
+// test says so.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func newClock() *clock { return &clock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)} }
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+// spy is a go-redis hook that counts the commands a client sends, can hold
+// one command until released, and can fail the next command as a broken
+// connection would.
+type spy struct {
+	mu       sync.Mutex
+	counts   map[string]int
+	holdCmd  string        // a command name to hold once
+	held     chan struct{} // closed when the held command arrives
+	release  chan struct{} // closed by the test to let it go on
+	failNext atomic.Bool
+}
+
+func newSpy() *spy { return &spy{counts: map[string]int{}} }
+
+func (s *spy) hold(cmd string) {
+	s.mu.Lock()
+	s.holdCmd, s.held, s.release = cmd, make(chan struct{}), make(chan struct{})
+	s.mu.Unlock()
+}
+
+func (s *spy) count(name string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.counts[name]
+}
+
+func (s *spy) total() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for _, c := range s.counts {
+		n += c
+	}
+	return n
+}
+
+func (s *spy) DialHook(next redis.DialHook) redis.DialHook { return next }
+
+func (s *spy) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		if err := s.enter(cmd); err != nil {
+			cmd.SetErr(err)
+			return err
+		}
+		return next(ctx, cmd)
+	}
+}
+
+func (s *spy) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error {
+		for _, cmd := range cmds {
+			if err := s.enter(cmd); err != nil {
+				cmd.SetErr(err)
+				return err
+			}
+		}
+		return next(ctx, cmds)
+	}
+}
+
+var errInjected = &net.OpError{Op: "read", Net: "tcp", Err: errors.New("connection reset (injected)")}
+
+func (s *spy) enter(cmd redis.Cmder) error {
+	s.mu.Lock()
+	s.counts[cmd.Name()]++
+	var held, release chan struct{}
+	if s.holdCmd != "" && cmd.Name() == s.holdCmd {
+		held, release, s.holdCmd = s.held, s.release, ""
+	}
+	s.mu.Unlock()
+	if held != nil {
+		close(held)
+		<-release
+	}
+	if s.failNext.CompareAndSwap(true, false) {
+		return errInjected
+	}
+	return nil
+}
+
+func newStore(t *testing.T, rdb redis.UniversalClient, o redisstore.Options) *redisstore.Store {
+	t.Helper()
+	st, err := redisstore.New(rdb, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+// A caller that gives up in the middle of a store call does not make the
+// store think Redis is down: the next call still goes to Redis.
+func TestCancelledCallerDoesNotPauseRedis(t *testing.T) {
+	rs := startRedis(t)
+	rdb := rs.client()
+	sp := newSpy()
+	rdb.AddHook(sp)
+	st := newStore(t, rdb, redisstore.Options{Now: newClock().Now})
+	ctx := context.Background()
+	if err := st.Put(ctx, "k", []byte("v"), time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	sp.hold("get")
+	rctx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { _, err := st.Get(rctx, "k"); done <- err }()
+	<-sp.held
+	cancel() // the request is aborted while its Get is on the wire
+	close(sp.release)
+	<-done
+	before := sp.count("get")
+	v, err := st.Get(ctx, "k")
+	if err != nil || string(v) != "v" {
+		t.Fatalf("the call after a cancelled one: %q, %v (want the value from Redis)", v, err)
+	}
+	if sp.count("get") != before+1 {
+		t.Errorf("the call after a cancelled one did not reach Redis")
+	}
+}
+
+// An already cancelled context does not count as a Redis failure either.
+func TestCancelledContextIsNotAFailure(t *testing.T) {
+	rs := startRedis(t)
+	st := newStore(t, rs.client(), redisstore.Options{Now: newClock().Now})
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, _ = st.Get(ctx, "absent")
+	_, _, _ = st.TryLock(ctx, "k", time.Second)
+	if _, err := st.Get(context.Background(), "absent"); !errors.Is(err, agmigrate.ErrNotFound) {
+		t.Fatalf("after calls with a cancelled context: %v, want ErrNotFound from Redis", err)
+	}
+}
+
+// A lock is released even while the store is pausing after a failure:
+// otherwise the other replicas wait for the lease to run out.
+func TestUnlockWhilePaused(t *testing.T) {
+	rs := startRedis(t)
+	rdb := rs.client()
+	sp := newSpy()
+	rdb.AddHook(sp)
+	st := newStore(t, rdb, redisstore.Options{Now: newClock().Now})
+	ctx := context.Background()
+	unlock, ok, err := st.TryLock(ctx, "k", time.Hour)
+	if err != nil || !ok {
+		t.Fatalf("TryLock: %v %v", ok, err)
+	}
+	sp.failNext.Store(true)
+	if _, err := st.Get(ctx, "other"); err == nil || errors.Is(err, agmigrate.ErrNotFound) {
+		t.Fatalf("the injected failure: %v", err)
+	}
+	if _, err := st.Get(ctx, "other"); !errors.Is(err, redisstore.ErrUnavailable) {
+		t.Fatalf("after a failure the store should pause: %v", err)
+	}
+	unlock(ctx)
+	_, lockKey, _ := redisstore.KeyNames(st, "k")
+	if n := rs.client().Exists(ctx, lockKey).Val(); n != 0 {
+		t.Error("the lock is still held after unlock while the store was paused")
+	}
+}
+
+// The store pauses after a failure and tries Redis again, alone, once the
+// pause is over; it recovers by itself when Redis answers.
+func TestPauseAndRecovery(t *testing.T) {
+	rs := startRedis(t)
+	rdb := rs.client()
+	sp := newSpy()
+	rdb.AddHook(sp)
+	clk := newClock()
+	st := newStore(t, rdb, redisstore.Options{Pause: time.Second, Now: clk.Now})
+	ctx := context.Background()
+	rs.stop()
+	if _, err := st.Get(ctx, "k"); err == nil || errors.Is(err, redisstore.ErrUnavailable) {
+		t.Fatalf("Redis stopped: %v", err)
+	}
+	calls := sp.total()
+	for i := 0; i < 10; i++ {
+		if _, err := st.Get(ctx, "k"); !errors.Is(err, redisstore.ErrUnavailable) {
+			t.Fatalf("pausing: %v", err)
+		}
+	}
+	if sp.total() != calls {
+		t.Errorf("%d calls reached the client while paused", sp.total()-calls)
+	}
+	clk.Advance(time.Second)
+	if _, err := st.Get(ctx, "k"); err == nil || errors.Is(err, redisstore.ErrUnavailable) {
+		t.Fatalf("after the pause, with Redis still down, the store should try again: %v", err)
+	}
+	rs.start()
+	if _, err := st.Get(ctx, "k"); !errors.Is(err, redisstore.ErrUnavailable) {
+		t.Fatalf("the failed retry starts a new pause: %v", err)
+	}
+	clk.Advance(time.Second)
+	if _, err := st.Get(ctx, "k"); !errors.Is(err, agmigrate.ErrNotFound) {
+		t.Fatalf("Redis back: %v", err)
+	}
+}
+
+// The value, lock and channel of one exchange share a hash tag, so on a
+// cluster they live on one node, and a Put wakes a waiter on every node.
+func TestClusterKeysShareASlot(t *testing.T) {
+	c := startCluster(t)
+	cc := c.client()
+	st := newStore(t, cc, redisstore.Options{})
+	ctx := context.Background()
+	seen := map[*redisServer]bool{}
+	for i := 0; len(seen) < 3 || i < 10; i++ {
+		key := "exchange-" + itoa(i)
+		v, l, ch := redisstore.KeyNames(st, key)
+		sv, sl, sc := cc.ClusterKeySlot(ctx, v).Val(), cc.ClusterKeySlot(ctx, l).Val(), cc.ClusterKeySlot(ctx, ch).Val()
+		if sv != sl || sv != sc {
+			t.Fatalf("value, lock and channel on slots %d, %d, %d", sv, sl, sc)
+		}
+		seen[c.nodeFor(v)] = true
+		got := make(chan []byte, 1)
+		wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		subscribed := make(chan struct{})
+		go func() {
+			close(subscribed)
+			b, err := st.WaitFor(wctx, key)
+			if err != nil {
+				t.Errorf("WaitFor: %v", err)
+			}
+			got <- b
+		}()
+		<-subscribed
+		want := []byte("value " + itoa(i))
+		if err := st.Put(ctx, key, want, time.Minute); err != nil {
+			t.Fatal(err)
+		}
+		if b := <-got; !bytes.Equal(b, want) {
+			t.Fatalf("WaitFor got %q, want %q", b, want)
+		}
+		cancel()
+	}
+}
+
+// On a cluster, a dead master pauses its own slots only: keys on the other
+// masters keep going to Redis, and the dead one's come back with it.
+func TestClusterDeadNodePausesOnlyItsSlots(t *testing.T) {
+	c := startCluster(t)
+	cc := c.client()
+	clk := newClock()
+	st := newStore(t, cc, redisstore.Options{Pause: time.Second, Now: clk.Now})
+	ctx := context.Background()
+	dead := c.nodes[1]
+	var onDead, onLive []string
+	for i := 0; len(onDead) < 3 || len(onLive) < 3; i++ {
+		key := "exchange-" + itoa(i)
+		v, _, _ := redisstore.KeyNames(st, key)
+		if c.nodeFor(v) == dead {
+			onDead = append(onDead, key)
+		} else {
+			onLive = append(onLive, key)
+		}
+		if err := st.Put(ctx, key, []byte("v"), time.Minute); err != nil {
+			t.Fatal(err)
+		}
+	}
+	dead.stop()
+	if _, err := st.Get(ctx, onDead[0]); err == nil || errors.Is(err, redisstore.ErrUnavailable) {
+		t.Fatalf("a key on the stopped master: %v", err)
+	}
+	for _, k := range onDead[1:] {
+		if _, err := st.Get(ctx, k); !errors.Is(err, redisstore.ErrUnavailable) {
+			t.Errorf("another key on the stopped master should be paused with it: %v", err)
+		}
+		if _, _, err := st.TryLock(ctx, k, time.Second); !errors.Is(err, redisstore.ErrUnavailable) {
+			t.Errorf("TryLock on the stopped master should be paused: %v", err)
+		}
+		wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		if _, err := st.WaitFor(wctx, k); !errors.Is(err, redisstore.ErrUnavailable) {
+			t.Errorf("WaitFor on the stopped master should be paused: %v", err)
+		}
+		cancel()
+	}
+	for _, k := range onLive {
+		if v, err := st.Get(ctx, k); err != nil || string(v) != "v" {
+			t.Errorf("a key on a live master: %q, %v", v, err)
+		}
+		unlock, ok, err := st.TryLock(ctx, k, time.Minute)
+		if err != nil || !ok {
+			t.Errorf("TryLock on a live master: %v, %v", ok, err)
+		} else {
+			unlock(ctx)
+		}
+	}
+	c.restart(dead)
+	clk.Advance(time.Second)
+	for _, k := range onDead {
+		// The restarted master lost its data (no persistence in the test).
+		if _, err := st.Get(ctx, k); !errors.Is(err, agmigrate.ErrNotFound) {
+			t.Errorf("a key on the restarted master: %v", err)
+		}
+	}
+}
+
+// A waiter whose subscription is refused (here by an ACL) does not spin on
+// the lock: it waits with a back-off, and takes the lock when the lease of
+// a dead holder runs out.
+func TestWaitBacksOffWhenSubscribeFails(t *testing.T) {
+	rs := startRedis(t)
+	ctx := context.Background()
+	if err := rs.client().Do(ctx, "ACL", "SETUSER", "default", "resetchannels").Err(); err != nil {
+		t.Fatal(err)
+	}
+	rdb := rs.client()
+	sp := newSpy()
+	rdb.AddHook(sp)
+	st := newStore(t, rdb, redisstore.Options{})
+	_, lockKey, _ := redisstore.KeyNames(st, "k")
+	if err := rs.client().Set(ctx, lockKey, "dead-replica", 1500*time.Millisecond).Err(); err != nil {
+		t.Fatal(err)
+	}
+	wctx, cancel := context.WithTimeout(ctx, 1200*time.Millisecond)
+	defer cancel()
+	for wctx.Err() == nil { // what agmigrate does while another replica holds the lock
+		_, ok, err := st.TryLock(wctx, "k", time.Second)
+		if ok || err != nil {
+			t.Fatalf("TryLock: %v %v", ok, err)
+		}
+		_, _ = st.WaitFor(wctx, "k")
+	}
+	if n := sp.count("set"); n > 20 {
+		t.Errorf("%d SET NX in 1.2 s: the waiter spins", n)
+	}
+	if n := sp.count("get"); n > 40 {
+		t.Errorf("%d GET in 1.2 s: the waiter spins", n)
+	}
+	if !strings.Contains(lockKey, "lock") {
+		t.Fatal(lockKey)
+	}
+}
