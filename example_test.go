@@ -44,7 +44,7 @@ func ExampleMiddleware_Handler() {
 
 	r := httptest.NewRequest("GET", "/", nil)
 	r.AddCookie(&http.Cookie{Name: "legacy_session", Value: signHS256(secret, map[string]any{
-		"iss": "https://legacy.example.com", "aud": "web", "email": "alice@example.com", "exp": 1 << 40})})
+		"iss": "https://legacy.example.com", "aud": "web", "email": "alice@example.com", "email_verified": true, "exp": 1 << 40})})
 	h.ServeHTTP(httptest.NewRecorder(), r)
 	fmt.Println("sessions created:", fake.Calls("createSession"))
 	// Output:
@@ -69,7 +69,7 @@ func ExampleMiddleware_MigrationEndpoint() {
 	r := httptest.NewRequest("POST", "/migrate", strings.NewReader(`{"login_id":"alice@example.com"}`))
 	r.Header.Set("Content-Type", "application/json")
 	r.Header.Set("Authorization", "Bearer "+signHS256(secret, map[string]any{
-		"iss": "https://legacy.example.com", "aud": "mobile", "email": "alice@example.com", "exp": 1 << 40}))
+		"iss": "https://legacy.example.com", "aud": "mobile", "email": "alice@example.com", "email_verified": true, "exp": 1 << 40}))
 	rec := httptest.NewRecorder()
 	mw.MigrationEndpoint().ServeHTTP(rec, r)
 	var out map[string]any

@@ -90,7 +90,7 @@ func (w *world) legacyToken(email string) string {
 	now := w.clock.Now().Unix()
 	enc := func(v any) string { b, _ := json.Marshal(v); return base64.RawURLEncoding.EncodeToString(b) }
 	in := enc(map[string]any{"alg": "HS256", "typ": "JWT"}) + "." + enc(map[string]any{
-		"iss": "https://legacy.example.com", "aud": "web", "sub": fmt.Sprint(n), "email": email,
+		"iss": "https://legacy.example.com", "aud": "web", "sub": fmt.Sprint(n), "email": email, "email_verified": true,
 		"iat": now, "exp": now + 7*24*3600, "jti": fmt.Sprint("legacy-", n)})
 	mac := hmac.New(sha256.New, legacySecret)
 	mac.Write([]byte(in))

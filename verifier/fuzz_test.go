@@ -46,7 +46,7 @@ func FuzzLegacyVerify(f *testing.F) {
 		f.Fatal(err)
 	}
 	good := hmacToken(map[string]any{"alg": "HS256"}, map[string]any{"iss": "https://legacy.example.com", "aud": "web",
-		"email": "alice@example.com", "exp": 1 << 40, "user": map[string]any{"email": "x"}}, secret)
+		"email": "alice@example.com", "email_verified": true, "exp": 1 << 40, "user": map[string]any{"email": "x"}}, secret)
 	for _, s := range []string{good, "", "a.b.c", good + "x", "eyJhbGciOiJIUzI1NiJ9.bnVsbA.AA"} {
 		f.Add(s)
 	}

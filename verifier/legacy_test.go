@@ -78,7 +78,7 @@ func TestProviderPresets(t *testing.T) {
 				"iss": "https://example.eu.auth0.com/", "sub": "auth0|6512f0a1c2d3e4f5a6b7c8d9",
 				"aud": []string{"https://api.example.com", "https://example.eu.auth0.com/userinfo"},
 				"iat": now, "exp": now + 86400, "azp": "k3yXb0aUq8mBv0n", "scope": "openid profile email",
-				"https://example.com/email": "  Alice@Example.com "}),
+				"https://example.com/email": "Alice@Example.com", "https://example.com/email_verified": true}),
 			"Alice@Example.com", "email", "auth0|6512f0a1c2d3e4f5a6b7c8d9"},
 		{"Firebase ID token", verifier.Firebase("my-project"),
 			legacyToken(t, map[string]any{"kid": "legacy-1", "typ": "JWT"}, map[string]any{
@@ -105,7 +105,7 @@ func TestProviderPresets(t *testing.T) {
 			legacyToken(t, map[string]any{"kid": "legacy-1"}, map[string]any{
 				"ver": 1, "jti": "AT.x8Q3Lw0Jr2bF9z", "iss": "https://example.okta.com/oauth2/default", "aud": "api://default",
 				"iat": now, "exp": now + 3600, "cid": "0oa1b2c3d4e5f6g7h8i9", "uid": "00u1a2b3c4d5e6f7g8h9",
-				"scp": []string{"openid", "email"}, "auth_time": now - 30, "sub": "alice@example.com"}),
+				"scp": []string{"openid", "email"}, "auth_time": now - 30, "sub": "alice@example.com", "email_verified": true}),
 			"alice@example.com", "email", "alice@example.com"},
 		{"Keycloak access token", verifier.Keycloak("https://sso.example.com", "myrealm", "account"),
 			legacyToken(t, map[string]any{"kid": "legacy-1", "typ": "JWT"}, map[string]any{
@@ -119,7 +119,7 @@ func TestProviderPresets(t *testing.T) {
 		{"home-grown HS256", verifier.HS256(secret, "https://legacy.example.com", "legacy-web"),
 			hmacToken(map[string]any{"alg": "HS256", "typ": "JWT"}, map[string]any{
 				"iss": "https://legacy.example.com", "aud": "legacy-web", "sub": "42", "email": "alice@example.com",
-				"iat": now, "exp": now + 3600}, secret),
+				"email_verified": true, "iat": now, "exp": now + 3600}, secret),
 			"alice@example.com", "email", "42"},
 	}
 	for _, tt := range tests {
@@ -258,7 +258,7 @@ func TestStaticKeysAndPEM(t *testing.T) {
 	_ = pub.Raw(&rsaPub)
 	der, _ := x509.MarshalPKIXPublicKey(&rsaPub)
 	now := time.Now().Unix()
-	tok := legacyToken(t, nil, map[string]any{"iss": "i", "aud": "a", "email": "alice@example.com", "exp": now + 60})
+	tok := legacyToken(t, nil, map[string]any{"iss": "i", "aud": "a", "email": "alice@example.com", "email_verified": true, "exp": now + 60})
 	for name, cfg := range map[string]verifier.JWTConfig{
 		"JWKS": {JWKS: jwks}, "PEM": {PublicKeysPEM: pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})},
 	} {
@@ -276,11 +276,11 @@ func TestStaticKeysAndPEM(t *testing.T) {
 func TestNormalizeLoginID(t *testing.T) {
 	t.Parallel()
 	ok := map[[2]string]string{
-		{"email", " Alice@Example.com "}: "Alice@Example.com",
+		{"email", "Alice@Example.com"}:   "Alice@Example.com",
 		{"phone", "+852 9123-4567"}:      "+85291234567",
 		{"phone", "+1 (415) 555-0100"}:   "+14155550100",
 		{"phone", "0044 20 7946 0958"}:   "+442079460958",
-		{"username", " alice "}:          "alice",
+		{"username", "alice"}:            "alice",
 	}
 	for in, want := range ok {
 		if got, err := verifier.NormalizeLoginID(in[0], in[1]); err != nil || got != want {
@@ -288,7 +288,8 @@ func TestNormalizeLoginID(t *testing.T) {
 		}
 	}
 	for _, in := range [][2]string{{"email", ""}, {"email", "alice"}, {"email", "Alice <a@b.c>"}, {"phone", "91234567"},
-		{"phone", "+12"}, {"phone", "+852 9123x4567"}, {"phone", "+0123456789"}, {"username", "al ice"}, {"nickname", "x"}} {
+		{"phone", "+12"}, {"phone", "+852 9123x4567"}, {"phone", "+0123456789"}, {"username", "al ice"}, {"nickname", "x"},
+		{"email", " Alice@Example.com "}, {"username", " alice "}} {
 		if _, err := verifier.NormalizeLoginID(in[0], in[1]); !errors.Is(err, verifier.ErrLoginID) {
 			t.Errorf("%v: %v, want ErrLoginID", in, err)
 		}
@@ -311,7 +312,7 @@ func TestIntrospection(t *testing.T) {
 		w.Header().Set("Content-Type", "application/json")
 		switch r.PostForm.Get("token") {
 		case "good":
-			_, _ = w.Write([]byte(`{"active":true,"sub":"42","username":"alice@example.com","exp":` +
+			_, _ = w.Write([]byte(`{"active":true,"sub":"42","username":"alice@example.com","email_verified":true,"exp":` +
 				json.Number(strings.TrimSpace(itoa(time.Now().Add(time.Hour).Unix()))).String() + `,"iss":"https://legacy.example.com"}`))
 		default:
 			_, _ = w.Write([]byte(`{"active":false}`))
@@ -348,7 +349,7 @@ func itoa(n int64) string { b, _ := json.Marshal(n); return string(b) }
 
 func TestLegacyFunc(t *testing.T) {
 	t.Parallel()
-	sessions := map[string]string{"sid-1": " Alice@Example.com"}
+	sessions := map[string]string{"sid-1": "Alice@Example.com", "sid-3": "Alice@Example.com\x00"}
 	v := verifier.LegacyFunc(func(_ context.Context, tok string) (*verifier.LegacyIdentity, error) {
 		email, ok := sessions[tok]
 		if !ok {
@@ -362,6 +363,9 @@ func TestLegacyFunc(t *testing.T) {
 	}
 	if _, err := v.VerifyLegacy(bg(t), "sid-2"); !errors.Is(err, verifier.ErrInactive) || !errors.Is(err, verifier.ErrInvalidToken) {
 		t.Errorf("unknown session: %v", err)
+	}
+	if _, err := v.VerifyLegacy(bg(t), "sid-3"); !errors.Is(err, verifier.ErrLoginID) {
+		t.Errorf("stored login ID with a NUL: %v, want ErrLoginID", err)
 	}
 }
 

@@ -5,20 +5,26 @@ import "strings"
 // Presets for the systems teams migrate from. Each returns a JWTConfig with
 // the provider's issuer, key location, audience rule and login ID claim;
 // adjust the returned value (Leeway, MaxAge, LoginID, …) before NewJWT.
+// Every preset whose login ID is an email requires the provider's
+// email_verified claim to be true (LoginID.UnsafeAllowUnverified turns
+// that off).
 
 // Auth0 verifies tokens of an Auth0 tenant (domain such as
 // "example.eu.auth0.com" or a custom domain) meant for audience (an API
 // identifier for access tokens, the client ID for ID tokens). Auth0 access
 // tokens carry no email unless an Action adds one, under a namespaced
 // claim: pass that claim (e.g. "https://example.com/email") as emailClaim,
-// or "" for the ID token's "email".
+// or "" for the ID token's "email". The verified flag is read from the
+// claim of the same name plus "_verified" ("https://example.com/email_verified",
+// or "email_verified"), which the Action must add too.
 func Auth0(domain, audience, emailClaim string) JWTConfig {
 	issuer := "https://" + strings.TrimSuffix(domain, "/") + "/"
+	claim := orDefault(emailClaim, "email")
 	return JWTConfig{
 		Issuer:   issuer,
 		JWKSURL:  issuer + ".well-known/jwks.json",
 		Audience: []string{audience},
-		LoginID:  LoginID{Key: "email", Claim: orDefault(emailClaim, "email")},
+		LoginID:  LoginID{Key: "email", Claim: claim, VerifiedClaim: claim + "_verified"},
 	}
 }
 
@@ -70,7 +76,10 @@ func cognitoIssuer(region, userPoolID string) string {
 
 // Okta verifies access tokens of an Okta authorization server (issuer such
 // as "https://example.okta.com/oauth2/default") for audience (e.g.
-// "api://default"). Okta puts the user's login, usually an email, in sub.
+// "api://default"). Okta puts the user's login, usually an email, in sub;
+// access tokens carry email_verified only when a custom claim of that name
+// is added on the authorization server (ID tokens carry it with the email
+// scope); the preset requires it to be true.
 func Okta(issuer, audience string) JWTConfig {
 	issuer = strings.TrimSuffix(issuer, "/")
 	return JWTConfig{
@@ -96,7 +105,8 @@ func Keycloak(baseURL, realm, audience string) JWTConfig {
 }
 
 // HS256 verifies a home-grown system's HMAC-signed JWTs. Give the issuer
-// and audience it puts in its tokens; the login ID is the email claim.
+// and audience it puts in its tokens; the login ID is the email claim, and
+// the token must say email_verified: true.
 func HS256(secret []byte, issuer, audience string) JWTConfig {
 	return JWTConfig{
 		HMACSecret: secret,

@@ -130,7 +130,7 @@ func TestDoctorLegacyToken(t *testing.T) {
 	secretFile := filepath.Join(t.TempDir(), "secret")
 	secret := "doctor legacy secret, 32 bytes or more"
 	_ = os.WriteFile(secretFile, []byte(secret+"\n"), 0o600)
-	tok := hs256(secret, `{"iss":"https://legacy.example.com","aud":"web","email":"alice@example.com","exp":99999999999}`)
+	tok := hs256(secret, `{"iss":"https://legacy.example.com","aud":"web","email":"alice@example.com","email_verified":true,"exp":99999999999}`)
 	code, out := runCmd(t, env, "doctor", "--legacy-token", tok, "--legacy-hs256-secret-file", secretFile,
 		"--legacy-issuer", "https://legacy.example.com", "--legacy-audience", "web")
 	if code != 0 || !strings.Contains(out, "ok    legacy token accepted (login ID alice@example.com)") || !strings.Contains(out, "ok    legacy user found in Authgear") {

@@ -18,7 +18,7 @@ import (
 func legacyToken(email string) string {
 	enc := func(v any) string { b, _ := json.Marshal(v); return base64.RawURLEncoding.EncodeToString(b) }
 	in := enc(map[string]any{"alg": "HS256"}) + "." + enc(map[string]any{"iss": "https://legacy.example.com",
-		"aud": "web", "email": email, "exp": time.Now().Add(time.Hour).Unix()})
+		"aud": "web", "email": email, "email_verified": true, "exp": time.Now().Add(time.Hour).Unix()})
 	m := hmac.New(sha256.New, legacySecret)
 	m.Write([]byte(in))
 	return in + "." + base64.RawURLEncoding.EncodeToString(m.Sum(nil))

@@ -147,7 +147,7 @@ func legacyToken(email string) string {
 	now := time.Now().Unix()
 	in := enc(map[string]any{"alg": "HS256", "typ": "JWT"}) + "." + enc(map[string]any{
 		"iss": "https://legacy.example.com", "aud": "demo-app", "sub": fmt.Sprint("legacy-user-", seq.Add(1)),
-		"email": email, "iat": now, "exp": now + 3600})
+		"email": email, "email_verified": true, "iat": now, "exp": now + 3600})
 	m := hmac.New(sha256.New, legacySecret)
 	m.Write([]byte(in))
 	return in + "." + base64.RawURLEncoding.EncodeToString(m.Sum(nil))

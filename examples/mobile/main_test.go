@@ -49,7 +49,7 @@ func TestMobileMigration(t *testing.T) {
 		t.Fatal(err)
 	}
 	tok, _ := jwt.NewBuilder().Issuer("https://legacy.example.com").Audience([]string{"mobile-app"}).
-		Claim("email", "alice@example.com").Expiration(time.Now().Add(time.Hour)).Build()
+		Claim("email", "alice@example.com").Claim("email_verified", true).Expiration(time.Now().Add(time.Hour)).Build()
 	signed, _ := jwt.Sign(tok, jwt.WithKey(jwa.RS256, lk))
 
 	r := httptest.NewRequest("POST", "/migrate", strings.NewReader(`{"login_id":"alice@example.com"}`))
