@@ -5,11 +5,14 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/agmigrate/agmigrate/adminapi"
 	"github.com/agmigrate/agmigrate/authgeartest"
+	"github.com/agmigrate/agmigrate/internal/reference"
 )
 
 const bcryptHash = "$2a$10$SzHs5IoxKip.bE2Qukqywui2VT9mjGGZrr6EsxCrImwRvHR6f3E82"
@@ -51,28 +54,38 @@ func TestImportJSONWithBadRecords(t *testing.T) {
 	if code != 1 {
 		t.Fatalf("exit %d, want 1 (records refused)\n%s", code, out)
 	}
-	if !strings.Contains(out, "6 records read, 4 refused before upload") || !strings.Contains(out, "inserted 1, updated 0, skipped 1, failed 0, refused before upload 4") {
+	if !strings.Contains(out, "6 records read, 5 refused before upload") || !strings.Contains(out, "inserted 0, updated 0, skipped 1, failed 0, refused before upload 5") {
 		t.Errorf("output:\n%s", out)
 	}
 	rep := readReport(t, file+".report.json")
-	refused := map[string]string{}
+	refused := map[string][]string{}
 	for _, r := range rep.Refused {
-		refused[r.LegacyID] = strings.Join(r.Problems, "; ")
+		for _, p := range r.Problems {
+			refused[r.LegacyID] = append(refused[r.LegacyID], p.Location+" "+p.Kind)
+			if p.Message == "" {
+				t.Errorf("%s: a problem without words: %+v", r.LegacyID, p)
+			}
+		}
 	}
-	for id, want := range map[string]string{"L2": "bcrypt", "L3": "E.164", "L4": "same value as record", "L5": "favourite_colour"} {
-		if !strings.Contains(refused[id], want) {
-			t.Errorf("%s: problems %q, want mention of %q", id, refused[id], want)
+	// dave@ and DAVE@ are one account in Authgear: both are left out.
+	for id, want := range map[string]string{"L1": "/email DuplicatedIdentity", "L2": "/password/type enum", "L3": "/phone_number format",
+		"L4": "/email NotNormalized", "L5": "/favourite_colour additionalProperties"} {
+		if !slices.Contains(refused[id], want) {
+			t.Errorf("%s: problems %q, want %q", id, refused[id], want)
 		}
 	}
 	users := map[string]reportRecord{}
 	for _, u := range rep.Users {
 		users[u.LegacyID] = u
 	}
-	if users["L1"].Outcome != "inserted" || users["L1"].AuthgearUserID == "" || users["L6"].Outcome != "skipped" {
+	if users["L6"].Outcome != "skipped" || users["L6"].AuthgearUserID == "" || len(rep.Users) != 1 {
 		t.Errorf("users %+v", rep.Users)
 	}
-	if _, ok := fake.User(users["L1"].AuthgearUserID); !ok {
-		t.Error("the reported Authgear user does not exist")
+	if fake.ImportJobs() != 1 {
+		t.Errorf("%d jobs", fake.ImportJobs())
+	}
+	if strings.Contains(out, "DAVE@") || strings.Contains(out, "5f4dcc3b") {
+		t.Errorf("the output quotes a refused value:\n%s", out)
 	}
 	if b, _ := os.ReadFile(file + ".report.json"); strings.Contains(string(b), bcryptHash) {
 		t.Error("the report holds a password hash")
@@ -80,7 +93,7 @@ func TestImportJSONWithBadRecords(t *testing.T) {
 }
 
 func TestImportCSVAndNDJSON(t *testing.T) {
-	fake, env := setup(t, authgeartest.Options{})
+	fake, env := setup(t, authgeartest.Options{Roles: []string{"admin", "editor"}})
 	csvFile := writeFile(t, "users.csv", "id,Mail,verified,name,roles,pw\n"+
 		"1,ann@example.com,true,Ann,admin|editor,"+bcryptHash+"\n"+
 		"2,ben@example.com,false,Ben,,\n")
@@ -108,7 +121,7 @@ func TestImportResumes(t *testing.T) {
 	fake, env := setup(t, authgeartest.Options{})
 	var lines []string
 	for i := 0; i < 300; i++ { // ~1.2 MB: three jobs
-		lines = append(lines, fmt.Sprintf(`{"email":"r%03d@example.com","profile":"%s"}`, i, strings.Repeat("p", 4000)))
+		lines = append(lines, fmt.Sprintf(`{"email":"r%03d@example.com","nickname":"%s"}`, i, strings.Repeat("p", 4000)))
 	}
 	file := writeFile(t, "big.ndjson", strings.Join(lines, "\n"))
 	fake.SetFault("import.create", authgeartest.Fault{Status: 503, After: 1})
@@ -150,5 +163,156 @@ func TestImportUsageErrors(t *testing.T) {
 	strict := writeFile(t, "s.json", `[{"email":"ok@example.com"},{"email":"bad"}]`)
 	if code, out := runCmd(t, env, "import", "--file", strict, "--strict"); code != 1 || !strings.Contains(out, "nothing uploaded") {
 		t.Errorf("--strict: %d %s", code, out)
+	}
+}
+
+// Authgear's reasons for failing a record are kept in the report: field,
+// kind and details, not "Invalid/ValidationFailed: invalid value".
+func TestImportReportKeepsAuthgearReasons(t *testing.T) {
+	_, env := setup(t, authgeartest.Options{Roles: []string{"editor"}})
+	file := writeFile(t, "users.ndjson", `{"email":"ok@example.com","roles":["editor"]}`+"\n"+`{"email":"role@example.com","roles":["legacy-admin"]}`+"\n")
+	// Without --role-keys the roles are not checked here: Authgear fails it.
+	code, out := runCmd(t, env, "import", "--file", file, "--poll", "5ms")
+	if code != 1 || !strings.Contains(out, "failed: record 2: /roles") {
+		t.Fatalf("exit %d\n%s", code, out)
+	}
+	rep := readReport(t, file+".report.json")
+	if len(rep.Failed) != 1 || len(rep.Failed[0].Problems) != 1 {
+		t.Fatalf("failed %+v", rep.Failed)
+	}
+	p := rep.Failed[0].Problems[0]
+	if p.Location != "/roles" || p.Kind != "RoleUnknownKeys" || p.Error != "NotFound/RoleUnknownKeys" || fmt.Sprint(p.Details["keys"]) != "[legacy-admin]" {
+		t.Errorf("problem %+v", p)
+	}
+	// With --role-keys it is refused before upload, with the field named.
+	file2 := writeFile(t, "users2.ndjson", `{"email":"role2@example.com","roles":["legacy-admin"]}`+"\n")
+	code, out = runCmd(t, env, "import", "--file", file2, "--role-keys", "editor", "--poll", "5ms")
+	if code != 1 || !strings.Contains(out, "1 records read, 1 refused before upload") || !strings.Contains(out, "/roles") {
+		t.Fatalf("--role-keys: exit %d\n%s", code, out)
+	}
+}
+
+// The report's reasons from the errors a real Authgear recorded (case 139).
+func TestProblemsOfRecordedErrors(t *testing.T) {
+	b, err := os.ReadFile(reference.Require(t, "authgear-responses/139-import-record-failures-completed.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c struct {
+		Response struct {
+			Body struct {
+				Result adminapi.ImportJob `json:"result"`
+			} `json:"body"`
+		} `json:"response"`
+	}
+	if err := json.Unmarshal(b, &c); err != nil {
+		t.Fatal(err)
+	}
+	want := map[int]string{0: "/birthdate format", 1: "/website format", 2: "/picture format", 3: "/zoneinfo format",
+		4: "/locale format", 5: "/gender minLength", 6: "/address/country type,/address/postal_code type,/address/street_address type",
+		7: "/roles RoleUnknownKeys", 8: "/groups GroupUnknownKeys", 9: "/email DuplicatedIdentity", 10: "/email DuplicatedIdentity"}
+	for _, d := range c.Response.Body.Result.Details {
+		if d.Outcome != adminapi.OutcomeFailed {
+			continue
+		}
+		var got []string
+		for _, p := range problemsOf(d.Errors) {
+			got = append(got, p.Location+" "+p.Kind)
+			if p.Message == "invalid value" || p.Error == "" {
+				t.Errorf("record %d: the reason is lost: %+v", d.Index, p)
+			}
+		}
+		if strings.Join(got, ",") != want[d.Index] {
+			t.Errorf("record %d: %q, want %q", d.Index, got, want[d.Index])
+		}
+	}
+}
+
+// A finished import leaves a state file without personal data, and running
+// it again says there is nothing to do instead of repeating old counts.
+func TestImportFinishedNothingToDo(t *testing.T) {
+	fake, env := setup(t, authgeartest.Options{})
+	file := writeFile(t, "users.ndjson", `{"email":"private.person@example.com","name":"Private Person"}`+"\n")
+	if code, out := runCmd(t, env, "import", "--file", file, "--poll", "5ms"); code != 0 {
+		t.Fatalf("exit %d\n%s", code, out)
+	}
+	st, err := os.ReadFile(file + ".state.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(st), "private.person") || strings.Contains(string(st), "Private Person") {
+		t.Errorf("the finished state file keeps personal data:\n%s", st)
+	}
+	jobs := fake.Calls("import.create")
+	code, out := runCmd(t, env, "import", "--file", file, "--poll", "5ms")
+	if code != 0 || !strings.Contains(out, "nothing to do") || strings.Contains(out, "\ninserted 1") {
+		t.Fatalf("second run: exit %d\n%s", code, out)
+	}
+	if fake.Calls("import.create") != jobs {
+		t.Errorf("the second run submitted a job")
+	}
+	// A changed file is a new import.
+	if err := os.WriteFile(file, []byte(`{"email":"someone.else@example.com"}`+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if code, out := runCmd(t, env, "import", "--file", file, "--poll", "5ms"); code != 0 || !strings.Contains(out, "inserted 1") {
+		t.Fatalf("changed file: exit %d\n%s", code, out)
+	}
+}
+
+// A state file whose jobs point outside the records is refused, not
+// trusted: no panic, no upload.
+func TestImportCraftedStateFile(t *testing.T) {
+	fake, env := setup(t, authgeartest.Options{})
+	file := writeFile(t, "users.ndjson", `{"email":"a@example.com"}`+"\n"+`{"email":"b@example.com"}`+"\n")
+	req := adminapi.ImportRequest{Identifier: adminapi.IdentifierEmail, Records: []adminapi.ImportRecord{
+		{Email: adminapi.Str("a@example.com")}, {Email: adminapi.Str("b@example.com")}}}
+	data, _ := os.ReadFile(file)
+	fp := fingerprint(data, req)
+	for name, state := range map[string]string{
+		"offset past the end": `{"input":"` + fp + `","chunks":[{"offset":5,"count":9,"job_id":"x"}]}`,
+		"negative count":      `{"input":"` + fp + `","chunks":[{"offset":0,"count":-1}]}`,
+		"detail index out of range": `{"input":"` + fp + `","chunks":[{"offset":0,"count":2,"job_id":"j",
+			"job":{"id":"j","status":"completed","details":[{"index":7,"outcome":"inserted"}]}}]}`,
+		"not JSON": `{"input":`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			if err := os.WriteFile(file+".state.json", []byte(state), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			code, out := runCmd(t, env, "import", "--file", file, "--poll", "5ms")
+			if code != 2 || !strings.Contains(out, "damaged") {
+				t.Errorf("exit %d, want 2 with a damaged state file\n%s", code, out)
+			}
+		})
+	}
+	if n := fake.Calls("import.create"); n != 0 {
+		t.Errorf("%d jobs submitted on a damaged state file", n)
+	}
+}
+
+// Writing the state file never follows a symlink planted where a temporary
+// file used to be created (the old fixed name <state>.tmp).
+func TestImportStateIgnoresPlantedSymlink(t *testing.T) {
+	_, env := setup(t, authgeartest.Options{})
+	file := writeFile(t, "users.ndjson", `{"email":"a@example.com"}`+"\n")
+	victim := filepath.Join(t.TempDir(), "victim")
+	if err := os.WriteFile(victim, []byte("precious\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{file + ".state.json.tmp", file + ".report.json.tmp"} {
+		if err := os.Symlink(victim, p); err != nil {
+			t.Skip("no symlinks here:", err)
+		}
+	}
+	if code, out := runCmd(t, env, "import", "--file", file, "--poll", "5ms"); code != 0 {
+		t.Fatalf("exit %d\n%s", code, out)
+	}
+	if b, _ := os.ReadFile(victim); string(b) != "precious\n" {
+		t.Errorf("the symlink's target was overwritten: %q", b)
+	}
+	fi, err := os.Stat(file + ".state.json")
+	if err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("state file: %v %v, want mode 0600", fi, err)
 	}
 }

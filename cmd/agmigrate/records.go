@@ -5,8 +5,11 @@ import (
 	"bytes"
 	"encoding/csv"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -65,16 +68,76 @@ func readRecords(data []byte, format, mapping, legacyIDField string) ([]input, e
 				delete(m, legacyIDField)
 			}
 		}
-		b, _ := json.Marshal(m)
-		dec := json.NewDecoder(bytes.NewReader(b))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&in.record); err != nil {
-			in.problems = []string{"not in Authgear's import format: " + err.Error()}
+		in.problems = formatProblems(m)
+		if in.problems == nil {
+			b, _ := json.Marshal(m)
+			if err := json.Unmarshal(b, &in.record); err != nil {
+				in.problems = []reportProblem{typeProblem(err)}
+			}
+		}
+		if in.problems != nil {
 			in.record = adminapi.ImportRecord{}
 		}
 		out = append(out, in)
 	}
 	return out, nil
+}
+
+// recordFields are the fields of Authgear's import format; a record with
+// any other is refused, as Authgear refuses it.
+var recordFields = func() map[string]bool {
+	m := map[string]bool{"email_verified": true, "phone_number_verified": true, "disabled": true,
+		"account_valid_from": true, "account_valid_until": true, "custom_attributes": true,
+		"roles": true, "groups": true, "password": true, "mfa": true}
+	for f := range csvText {
+		m[f] = true
+	}
+	m["address"] = true
+	return m
+}()
+
+// formatProblems names every field outside the import format.
+func formatProblems(m map[string]any) []reportProblem {
+	var ps []reportProblem
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		if !recordFields[k] {
+			ps = append(ps, reportProblem{Location: "/" + escapePointer(k), Kind: "additionalProperties",
+				Message: "not a field of Authgear's import format (use --map or --legacy-id-field)"})
+		}
+	}
+	return ps
+}
+
+// typeProblem locates a JSON type mismatch in the record.
+func typeProblem(err error) reportProblem {
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) {
+		loc := ""
+		if te.Field != "" {
+			loc = "/" + strings.ReplaceAll(te.Field, ".", "/")
+		}
+		return reportProblem{Location: loc, Kind: "type", Message: "must be " + jsonKind(te.Type.Kind().String()) + ", not " + te.Value}
+	}
+	return reportProblem{Kind: "type", Message: "not in Authgear's import format: " + err.Error()}
+}
+
+func jsonKind(goKind string) string {
+	switch goKind {
+	case "string":
+		return "a string"
+	case "bool":
+		return "true or false"
+	case "slice":
+		return "an array"
+	case "map", "struct", "ptr":
+		return "an object"
+	}
+	return goKind
+}
+
+// escapePointer escapes a key for a JSON pointer (RFC 6901).
+func escapePointer(k string) string {
+	return strings.ReplaceAll(strings.ReplaceAll(k, "~", "~0"), "/", "~1")
 }
 
 var csvText = map[string]bool{"email": true, "phone_number": true, "preferred_username": true, "name": true,
