@@ -102,6 +102,9 @@ func (ex *executor) selectObject(obj object, set ast.SelectionSet, path []any) (
 func (ex *executor) resolve(obj object, name string, args map[string]any, root bool) (any, *fieldErr) {
 	if root {
 		ex.s.count(name)
+		if _, isMutation := obj.(mutationRoot); isMutation && !ex.s.adminMutationAllowedLocked() {
+			return nil, &fieldErr{msg: "request rate limited", name: "TooManyRequest", reason: "RateLimited"}
+		}
 		if ft := ex.fieldFaults[name]; ft != nil && ft.GraphQLError != nil {
 			e := ft.GraphQLError
 			return nil, &fieldErr{msg: e.Message, name: e.ErrorName, reason: e.Reason}

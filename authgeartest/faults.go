@@ -21,6 +21,13 @@ type Fault struct {
 	Times int
 	// After lets this many calls through untouched before the fault starts.
 	After int
+	// AfterCommit lets the call run to the end and keep its effects (a
+	// createSession's session stays in the fake), then loses the answer:
+	// Latency, then Drop or Status strike as usual, and with neither the
+	// caller gets a 502. It works on GraphQL root fields, "graphql" and
+	// "token". Use it to test what happens to work done by a call whose
+	// caller saw it fail.
+	AfterCommit bool
 }
 
 // GraphQLError is an error in Authgear's GraphQL shape.
@@ -75,6 +82,39 @@ func (s *Server) applyHTTPFault(endpoint string, w http.ResponseWriter, r *http.
 	f := s.takeFault(endpoint)
 	return f != nil && s.applyFault(f, w, r)
 }
+
+// serveWithFault runs serve under endpoint's fault: before it, or, for an
+// AfterCommit fault, after it with its answer discarded.
+func (s *Server) serveWithFault(endpoint string, w http.ResponseWriter, r *http.Request, serve func(http.ResponseWriter, *http.Request)) {
+	f := s.takeFault(endpoint)
+	switch {
+	case f == nil:
+		serve(w, r)
+	case f.AfterCommit:
+		serve(&discardWriter{h: http.Header{}}, r)
+		s.strikeAfterCommit(f, w, r)
+	default:
+		if !s.applyFault(f, w, r) {
+			serve(w, r)
+		}
+	}
+}
+
+// strikeAfterCommit loses the answer of a call that has committed.
+func (s *Server) strikeAfterCommit(f *Fault, w http.ResponseWriter, r *http.Request) {
+	cp := *f
+	if !cp.Drop && cp.Status == 0 {
+		cp.Status = http.StatusBadGateway
+	}
+	s.applyFault(&cp, w, r)
+}
+
+// discardWriter takes an answer nobody will see.
+type discardWriter struct{ h http.Header }
+
+func (d *discardWriter) Header() http.Header         { return d.h }
+func (d *discardWriter) Write(b []byte) (int, error) { return len(b), nil }
+func (d *discardWriter) WriteHeader(int)             {}
 
 // applyFault waits out f's latency, then drops the connection or answers
 // with f's status. It returns true when the request is done with.

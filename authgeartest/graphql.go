@@ -67,9 +67,10 @@ func (s *Server) serveGraphQL(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 		return
 	}
-	if s.applyHTTPFault("graphql", w, r) {
-		return
-	}
+	s.serveWithFault("graphql", w, r, s.serveGraphQLRequest)
+}
+
+func (s *Server) serveGraphQLRequest(w http.ResponseWriter, r *http.Request) {
 	ct := r.Header.Get("Content-Type")
 	mt, _, _ := mime.ParseMediaType(ct)
 	if mt != "application/json" && mt != "application/graphql" {
@@ -142,9 +143,14 @@ func (s *Server) execute(w http.ResponseWriter, r *http.Request, req gqlRequest)
 	}
 	ex := &executor{s: s, r: r, doc: doc, vars: vars}
 	fieldFaults := map[string]*Fault{}
+	var afterCommit []*Fault
 	for _, sel := range op.SelectionSet {
 		if f, ok := sel.(*ast.Field); ok {
 			if ft := s.takeFault(f.Name); ft != nil {
+				if ft.AfterCommit {
+					afterCommit = append(afterCommit, ft)
+					continue
+				}
 				if s.applyFault(ft, w, r) {
 					return 0, nil
 				}
@@ -162,6 +168,10 @@ func (s *Server) execute(w http.ResponseWriter, r *http.Request, req gqlRequest)
 	s.mu.Unlock()
 	for _, f := range ex.afterCommit {
 		f()
+	}
+	if len(afterCommit) > 0 {
+		s.strikeAfterCommit(afterCommit[0], w, r)
+		return 0, nil
 	}
 	resp := map[string]any{"data": data}
 	if len(ex.errors) > 0 {

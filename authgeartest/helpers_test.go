@@ -1,12 +1,18 @@
 package authgeartest_test
 
 import (
+	"bytes"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
+	"encoding/json"
 	"encoding/pem"
+	"net/http"
 	"sync"
 	"testing"
+
+	"github.com/agmigrate/agmigrate/adminapi"
+	"github.com/agmigrate/agmigrate/authgeartest"
 )
 
 func parseRSA(t testing.TB, pemBytes []byte) *rsa.PrivateKey {
@@ -37,4 +43,17 @@ func otherKey(t testing.TB) *rsa.PrivateKey {
 		other.key = k
 	})
 	return other.key
+}
+
+func jsonBody(v any) ([]byte, error) { return json.Marshal(v) }
+
+func newAdminRequest(t *testing.T, s *authgeartest.Server, body []byte) *http.Request {
+	t.Helper()
+	req, err := http.NewRequest("POST", s.URL+adminapi.GraphQLPath, bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+adminToken(t, s))
+	return req
 }

@@ -37,6 +37,8 @@ func (s *Server) serveMain(w http.ResponseWriter, r *http.Request) {
 		s.serveToken(w, r)
 	case "/oauth2/userinfo":
 		s.serveUserinfo(w, r)
+	case "/api/v1/authentication_flows", "/api/v1/authentication_flows/states/input":
+		s.serveAuthFlow(w, r)
 	default:
 		http.NotFound(w, r)
 	}

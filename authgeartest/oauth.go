@@ -96,9 +96,10 @@ func oauthError(w http.ResponseWriter, code, desc string) {
 // who is neither disabled nor deactivated.
 func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 	s.count("token")
-	if s.applyHTTPFault("token", w, r) {
-		return
-	}
+	s.serveWithFault("token", w, r, s.serveTokenRequest)
+}
+
+func (s *Server) serveTokenRequest(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost {
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 		return
@@ -110,6 +111,10 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if !s.takeLocked("token-ip:"+s.clientIP(r), tokenPerIPPerMinute, time.Minute) {
+		rateLimited(w)
+		return
+	}
 	client := s.clients[clientID]
 	if client == nil {
 		oauthError(w, "invalid_client", "invalid client ID")
@@ -137,6 +142,31 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 		oauthError(w, "invalid_grant", "invalid refresh token")
 		return
 	}
+	if !s.takeLocked("token-user:"+u.ID, tokenPerUserPerMinute, time.Minute) {
+		rateLimited(w)
+		return
+	}
+	// Each refresh overwrites the session's device info: without
+	// x_device_info it is cleared; one the server cannot read a device
+	// model from is refused.
+	var device map[string]any
+	if raw := r.PostForm.Get("x_device_info"); raw != "" {
+		m, ok := decodeDeviceInfo(raw)
+		if !ok {
+			oauthError(w, "invalid_request", "invalid device info")
+			return
+		}
+		if deviceModel(m) == "" {
+			b, _ := json.Marshal(m)
+			oauthError(w, "invalid_request", "invalid device info: "+string(b))
+			return
+		}
+		device = m
+	}
+	g.deviceInfo = device
+	g.userAgent = r.UserAgent()
+	g.lastIP = s.clientIP(r)
+	g.refreshes++
 	g.lastUsedAt = now
 	at, life, err := s.issueAccessTokenLocked(g, requestOrigin(r), g.createdAt)
 	if err != nil {

@@ -3,7 +3,6 @@ package authgeartest
 import (
 	"encoding/base64"
 	"encoding/json"
-	"net"
 	"sort"
 	"time"
 
@@ -46,6 +45,8 @@ func (queryRoot) field(ex *executor, name string, args map[string]any) (any, *fi
 			}
 		}
 		return out, nil
+	case "users":
+		return s.usersLocked(args), nil
 	case "node":
 		id, _ := args["id"].(string)
 		return s.nodeLocked(id), nil
@@ -122,8 +123,8 @@ func (ex *executor) createSessionLocked(in map[string]any) (any, *fieldErr) {
 	}
 	var device map[string]any
 	if raw, ok := in["deviceInfo"].(string); ok {
-		b, err := base64.RawURLEncoding.Strict().DecodeString(raw)
-		if err != nil || json.Unmarshal(b, &device) != nil || device == nil {
+		var valid bool
+		if device, valid = decodeDeviceInfo(raw); !valid {
 			return nil, invalid("invalid device info")
 		}
 	}
@@ -138,8 +139,7 @@ func (ex *executor) createSessionLocked(in map[string]any) (any, *fieldErr) {
 	if s.users[userID] == nil {
 		return nil, userNotFound()
 	}
-	ip, _, _ := net.SplitHostPort(ex.r.RemoteAddr)
-	g := s.newGrantLocked(userID, clientID, device, ip)
+	g := s.newGrantLocked(userID, clientID, device, s.clientIP(ex.r), ex.r.UserAgent())
 	at, life, err := s.issueAccessTokenLocked(g, requestOrigin(ex.r), s.opts.Now())
 	if err != nil {
 		return nil, &fieldErr{msg: "unexpected error occurred", name: "InternalError", reason: "UnexpectedError"}
@@ -200,7 +200,10 @@ func (o userObj) field(ex *executor, name string, _ map[string]any) (any, *field
 	case "updatedAt":
 		return datetime(u.UpdatedAt), nil
 	case "lastLoginAt":
-		return nil, nil
+		if u.LastLoginAt.IsZero() {
+			return nil, nil
+		}
+		return datetime(u.LastLoginAt), nil
 	case "isDisabled":
 		return u.Disabled, nil
 	case "disableReason":
@@ -301,18 +304,22 @@ func (o sessionObj) field(_ *executor, name string, _ map[string]any) (any, *fie
 		return g.clientID, nil
 	case "amr":
 		return []any{}, nil
-	case "acr", "userAgent":
+	case "acr":
 		return nil, nil
+	case "userAgent":
+		return g.userAgent, nil
 	case "displayName":
-		return deviceString(g.deviceInfo, "ios", "uname", "machine"), nil
+		return g.displayName(), nil
 	case "applicationName":
-		return deviceString(g.deviceInfo, "ios", "NSBundle", "CFBundleDisplayName"), nil
+		return applicationName(g.deviceInfo), nil
 	case "createdAt", "updatedAt":
 		return datetime(g.createdAt), nil
 	case "lastAccessedAt":
 		return datetime(g.lastUsedAt), nil
-	case "createdByIP", "lastAccessedByIP":
+	case "createdByIP":
 		return g.ip, nil
+	case "lastAccessedByIP":
+		return g.lastIP, nil
 	case "lastAccessedByIPCountryCode", "lastAccessedByIPEnglishCountryName":
 		return "", nil
 	}

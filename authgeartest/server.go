@@ -46,6 +46,15 @@ type Options struct {
 	// ImportPendingPolls is how many GETs an import job answers "pending"
 	// before it completes. Default 1, as a real job is seldom done at once.
 	ImportPendingPolls int
+	// TrustProxy makes the fake take the client IP from Forwarded,
+	// X-Forwarded-For or X-Real-IP, as Authgear does with TRUST_PROXY=true.
+	// Default false: the peer address, as in the recorded setup.
+	TrustProxy bool
+	// AdminMutationsPerMinute, when positive, limits Admin API mutation
+	// fields per minute (a bucket on the fake's clock), for tests of a
+	// gateway-imposed limit. Default 0: no limit, as in the recorded
+	// server version.
+	AdminMutationsPerMinute int
 	// AdminListener also starts the Admin API on a second server, as
 	// self-hosted Authgear runs it (see AdminURL).
 	AdminListener bool
@@ -88,6 +97,10 @@ type Server struct {
 	adminKeys     []*adminKeyPair
 	imports       map[string]*importJob
 	faults        map[string]*Fault
+	buckets       map[string]*bucket
+	flows         map[string]*authFlow
+	hookSeq       int
+	hookWG        sync.WaitGroup
 
 	cmu   sync.Mutex // guards calls, so counting works under mu too
 	calls map[string]int
@@ -121,6 +134,8 @@ func NewServer(opts Options) *Server {
 		imports:       map[string]*importJob{},
 		calls:         map[string]int{},
 		faults:        map[string]*Fault{},
+		buckets:       map[string]*bucket{},
+		flows:         map[string]*authFlow{},
 	}
 	for i := range opts.Clients {
 		c := opts.Clients[i]
@@ -270,7 +285,7 @@ func (s *Server) Sessions(userID string) []SessionInfo {
 	var out []SessionInfo
 	for _, g := range s.grants {
 		if userID == "" || g.userID == userID {
-			out = append(out, SessionInfo{ID: g.id, UserID: g.userID, ClientID: g.clientID, CreatedAt: g.createdAt, DeviceInfo: g.deviceInfo})
+			out = append(out, g.info())
 		}
 	}
 	sort.Slice(out, func(i, j int) bool {
@@ -285,7 +300,37 @@ type SessionInfo struct {
 	UserID     string
 	ClientID   string
 	CreatedAt  time.Time
-	DeviceInfo map[string]any
+	DeviceInfo map[string]any // as createSession or the last refresh set it; nil when cleared
+	// UserAgent is the User-Agent of the last access: the Admin API call
+	// that created the session, then each refresh.
+	UserAgent string
+	// DisplayName and ApplicationName are what the Session node shows.
+	DisplayName     string
+	ApplicationName string
+	LastAccessedAt  time.Time
+	CreatedByIP     string
+	LastAccessedIP  string
+	// Refreshes counts the refresh_token grants the session answered.
+	Refreshes int
+}
+
+func (g *grant) info() SessionInfo {
+	return SessionInfo{ID: g.id, UserID: g.userID, ClientID: g.clientID, CreatedAt: g.createdAt,
+		DeviceInfo: copyMap(g.deviceInfo), UserAgent: g.userAgent, DisplayName: g.displayName(),
+		ApplicationName: applicationName(g.deviceInfo), LastAccessedAt: g.lastUsedAt,
+		CreatedByIP: g.ip, LastAccessedIP: g.lastIP, Refreshes: g.refreshes}
+}
+
+// Session returns the session with the given id (the refresh token's
+// prefix, or a Session node's uuid).
+func (s *Server) Session(id string) (SessionInfo, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	g := s.grants[id]
+	if g == nil {
+		return SessionInfo{}, false
+	}
+	return g.info(), true
 }
 
 // RevokeSession deletes a session; its refresh token and access tokens stop

@@ -1,6 +1,8 @@
 package authgeartest
 
 import (
+	"fmt"
+
 	"github.com/agmigrate/agmigrate/adminapi"
 )
 
@@ -88,4 +90,32 @@ func (s *Server) RevokeAllSessions(userID string) int {
 	}
 	s.deleteUserGrantsLocked(userID)
 	return n
+}
+
+// Tokens are the tokens of a session the fake created.
+type Tokens struct {
+	SessionID    string // the offline grant uuid
+	AccessToken  string
+	RefreshToken string
+}
+
+// CreateSession creates a session for a user (by uuid) as createSession
+// does, without the Admin API: for tests that need a session to exist.
+// deviceInfo may be nil.
+func (s *Server) CreateSession(userID, clientID string, deviceInfo map[string]any) (Tokens, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.users[userID] == nil {
+		return Tokens{}, ErrUserNotFound
+	}
+	if s.clients[clientID] == nil {
+		return Tokens{}, fmt.Errorf("authgeartest: unknown client %q", clientID)
+	}
+	g := s.newGrantLocked(userID, clientID, copyMap(deviceInfo), "127.0.0.1", "")
+	at, _, err := s.issueAccessTokenLocked(g, s.URL, s.opts.Now())
+	if err != nil {
+		s.deleteGrantLocked(g.id)
+		return Tokens{}, err
+	}
+	return Tokens{SessionID: g.id, AccessToken: at, RefreshToken: g.refreshToken()}, nil
 }

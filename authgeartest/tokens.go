@@ -22,7 +22,10 @@ type grant struct {
 	createdAt  time.Time
 	lastUsedAt time.Time
 	deviceInfo map[string]any
-	ip         string
+	ip         string // created by
+	lastIP     string // last accessed by
+	userAgent  string // of the last access
+	refreshes  int
 }
 
 func (g *grant) refreshToken() string { return g.id + "." + g.secret }
@@ -50,10 +53,10 @@ func requestOrigin(r *http.Request) string {
 }
 
 // newGrantLocked creates a session for a user and client.
-func (s *Server) newGrantLocked(userID, clientID string, device map[string]any, ip string) *grant {
+func (s *Server) newGrantLocked(userID, clientID string, device map[string]any, ip, userAgent string) *grant {
 	now := s.opts.Now()
 	g := &grant{id: newUUID(), secret: randomString(32), userID: userID, clientID: clientID,
-		createdAt: now, lastUsedAt: now, deviceInfo: device, ip: ip}
+		createdAt: now, lastUsedAt: now, deviceInfo: device, ip: ip, lastIP: ip, userAgent: userAgent}
 	s.grants[g.id] = g
 	return g
 }

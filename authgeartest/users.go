@@ -34,6 +34,9 @@ type User struct {
 
 	CreatedAt time.Time
 	UpdatedAt time.Time
+	// LastLoginAt is set by a finished login through the authentication
+	// flow API; zero when the user never signed in.
+	LastLoginAt time.Time
 }
 
 // AddUser seeds a user and returns its uuid. It panics when a login ID is
