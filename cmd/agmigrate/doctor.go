@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"strings"
 	"time"
@@ -17,12 +18,12 @@ import (
 
 type doctorFlags struct {
 	authgearFlags
-	loginID, loginIDKey                   string
-	probeSession                          bool
-	legacyToken, legacyJWKS, legacySecret string
-	legacyIssuer, legacyAudience          string
-	legacyClaim                           string
-	timeout                               time.Duration
+	loginID, loginIDKey                       string
+	probeSession                              bool
+	legacyTokenFile, legacyJWKS, legacySecret string
+	legacyIssuer, legacyAudience              string
+	legacyClaim                               string
+	timeout                                   time.Duration
 }
 
 // report prints one line per check.
@@ -53,7 +54,12 @@ func doctor(ctx context.Context, args []string, stdout, stderr io.Writer, env fu
 	fs.StringVar(&f.loginID, "login-id", "", "a login ID that should exist in Authgear (checks the lookup)")
 	fs.StringVar(&f.loginIDKey, "login-id-key", "email", "the login ID key: email, phone or username")
 	fs.BoolVar(&f.probeSession, "probe-session", false, "create one real session for --login-id to check its access token (JWT, public host)")
-	fs.StringVar(&f.legacyToken, "legacy-token", "", "a sample legacy token the legacy verifier should accept (or @file)")
+	fs.StringVar(&f.legacyTokenFile, "legacy-token-file", "", "a file holding a sample legacy token the legacy verifier should accept, or - to read it from standard input")
+	// Kept only to refuse: see refuseTokenFlag, which runs before parsing
+	// so that the flag package never echoes the token in its error.
+	fs.Func("legacy-token", "refused: a live token on the command line shows in ps and the shell history; use --legacy-token-file", func(string) error {
+		return errLegacyTokenFlag
+	})
 	fs.StringVar(&f.legacyJWKS, "legacy-jwks-url", "", "the legacy system's JWKS URL")
 	fs.StringVar(&f.legacySecret, "legacy-hs256-secret-file", "", "a file holding the legacy system's HS256 secret")
 	fs.StringVar(&f.legacyIssuer, "legacy-issuer", "", "the legacy tokens' iss")
@@ -63,6 +69,10 @@ func doctor(ctx context.Context, args []string, stdout, stderr io.Writer, env fu
 	fs.Usage = func() {
 		fmt.Fprint(stderr, "Usage: agmigrate doctor [flags]\n\nChecks an Authgear setup for agmigrate, one line per check with a fix for each failure.\nExit status 1 when a check fails.\n\nFlags:\n")
 		fs.PrintDefaults()
+	}
+	if refuseTokenFlag(args) {
+		fmt.Fprintln(stderr, "agmigrate doctor: --legacy-token:", errLegacyTokenFlag)
+		return 2
 	}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -107,12 +117,26 @@ func (f *doctorFlags) run(ctx context.Context, r *report) {
 
 	// 3: the admin key.
 	admin, err := f.admin()
-	if err != nil {
+	switch {
+	case errors.Is(err, errKeyFileReadable):
+		r.fail("admin key", err.Error(), "the key can read and change every user of the project: chmod 600 "+f.keyFile+" (or pass --allow-readable-key-file)")
+		return
+	case err != nil:
 		r.fail("admin key", err.Error(), "download the key in the portal (Advanced > Admin API) and give its key ID")
 		return
 	}
 	_, err = admin.GetUserByLoginID(ctx, "email", "agmigrate-doctor@example.invalid")
+	var he *adminapi.HTTPError
 	switch {
+	case errors.As(err, &he) && he.StatusCode == http.StatusNotFound && f.adminURL == "":
+		r.fail("Admin API reachable", "HTTP 404 at "+adminPath(f),
+			"a self-hosted Authgear serves the Admin API on its own listener (ADMIN_LISTEN_ADDR, port 3002 by default), not on the public origin: "+
+				"set --admin-url / AUTHGEAR_ADMIN_URL to it, e.g. http://authgear-host:3002 (requests still carry the public host); on Authgear Cloud, check --endpoint")
+		return
+	case errors.As(err, &he) && he.StatusCode == http.StatusNotFound:
+		r.fail("Admin API reachable", "HTTP 404 at "+adminPath(f),
+			"--admin-url / AUTHGEAR_ADMIN_URL must be the base URL of Authgear's admin listener (scheme://host:port, no path), port 3002 by default")
+		return
 	case errors.Is(err, adminapi.ErrForbidden):
 		r.fail("admin key accepted", "the Admin API answered 403", "check --admin-key-id matches the key file, --project-id is the project ID (not a URL), and this machine's clock")
 		return
@@ -216,18 +240,14 @@ func (f *doctorFlags) checkLoginID(ctx context.Context, r *report, admin *admina
 }
 
 func (f *doctorFlags) checkLegacy(ctx context.Context, r *report, admin *adminapi.Client) {
-	if f.legacyToken == "" {
-		r.skip("legacy token accepted", "no --legacy-token given")
+	if f.legacyTokenFile == "" {
+		r.skip("legacy token accepted", "no --legacy-token-file given")
 		return
 	}
-	tok := f.legacyToken
-	if strings.HasPrefix(tok, "@") {
-		b, err := os.ReadFile(tok[1:])
-		if err != nil {
-			r.fail("legacy token accepted", err.Error(), "give the token or @file")
-			return
-		}
-		tok = strings.TrimSpace(string(b))
+	tok, err := readSecret(f.legacyTokenFile)
+	if err != nil {
+		r.fail("legacy token accepted", err.Error(), "give a readable file holding the token, or - and the token on standard input")
+		return
 	}
 	cfg := verifier.JWTConfig{Issuer: f.legacyIssuer, JWKSURL: f.legacyJWKS,
 		LoginID: verifier.LoginID{Key: f.loginIDKey, Claim: f.legacyClaim}}
@@ -277,4 +297,55 @@ func randomUUID() string {
 	b[6] = b[6]&0x0f | 0x40
 	b[8] = b[8]&0x3f | 0x80
 	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
+}
+
+// stdin is where "-" reads from; tests replace it.
+var stdin io.Reader = os.Stdin
+
+// maxSecretBytes bounds a token or secret read from a file or stdin.
+const maxSecretBytes = 64 << 10
+
+// readSecret reads a token from a file, or from standard input for "-",
+// trimmed of surrounding white space. It never echoes what it read.
+func readSecret(path string) (string, error) {
+	var r io.Reader
+	if path == "-" {
+		r = stdin
+	} else {
+		f, err := os.Open(path)
+		if err != nil {
+			return "", err
+		}
+		defer f.Close()
+		r = f
+	}
+	b, err := io.ReadAll(io.LimitReader(r, maxSecretBytes+1))
+	switch {
+	case err != nil:
+		return "", err
+	case len(b) > maxSecretBytes:
+		return "", fmt.Errorf("over %d bytes: not a token", maxSecretBytes)
+	}
+	tok := strings.TrimSpace(string(b))
+	if tok == "" {
+		return "", errors.New("empty: no token given")
+	}
+	return tok, nil
+}
+
+var errLegacyTokenFlag = errors.New("refused: a live token on the command line can be read by every user of this machine (ps, /proc) " +
+	"and stays in the shell history; put it in a file readable only by you and pass --legacy-token-file FILE, or pipe it in with --legacy-token-file -")
+
+// refuseTokenFlag reports whether args use the retired --legacy-token flag.
+func refuseTokenFlag(args []string) bool {
+	for _, a := range args {
+		if a == "--" {
+			return false
+		}
+		name, _, _ := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		if strings.HasPrefix(a, "-") && name == "legacy-token" {
+			return true
+		}
+	}
+	return false
 }

@@ -98,8 +98,20 @@ func TestDoctorFindsEachProblem(t *testing.T) {
 				e["AUTHGEAR_ADMIN_URL"] = naive.URL
 			},
 			args: []string{"--login-id", "alice@example.com", "--probe-session"}, fail: "FAIL  session tokens verify", fixes: "Host"},
-		{name: "legacy token rejected", args: []string{"--legacy-token", "not.a.token", "--legacy-issuer", "i", "--legacy-audience", "a", "--legacy-jwks-url", "http://127.0.0.1:1/jwks"},
+		{name: "legacy token rejected", args: []string{"--legacy-token-file", "-", "--legacy-issuer", "i", "--legacy-audience", "a", "--legacy-jwks-url", "http://127.0.0.1:1/jwks"},
 			fail: "FAIL  legacy token accepted", fixes: "--legacy"},
+		{name: "Admin API not on the public origin (self-hosted)", env: func(f *authgeartest.Server, _ map[string]string) {
+			f.SetFault("graphql", authgeartest.Fault{Status: 404})
+		}, fail: "FAIL  Admin API reachable", fixes: "--admin-url"},
+		{name: "admin URL that is not the admin listener", env: func(_ *authgeartest.Server, e map[string]string) {
+			nf := httptest.NewServer(http.NotFoundHandler())
+			e["AUTHGEAR_ADMIN_URL"] = nf.URL
+		}, fail: "FAIL  Admin API reachable", fixes: "port 3002"},
+		{name: "world-readable admin key", env: func(_ *authgeartest.Server, e map[string]string) {
+			if err := os.Chmod(e["AUTHGEAR_ADMIN_KEY_FILE"], 0o644); err != nil {
+				panic(err)
+			}
+		}, fail: "FAIL  admin key", fixes: "chmod 600"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -112,6 +124,8 @@ func TestDoctorFindsEachProblem(t *testing.T) {
 			if c.env != nil {
 				c.env(fake, env)
 			}
+			stdin = strings.NewReader("not.a.token\n")
+			defer func() { stdin = os.Stdin }()
 			code, out := runCmd(t, env, append([]string{"doctor"}, c.args...)...)
 			if code != 1 || !strings.Contains(out, c.fail) {
 				t.Fatalf("exit %d, want 1 with %q:\n%s", code, c.fail, out)
@@ -131,10 +145,38 @@ func TestDoctorLegacyToken(t *testing.T) {
 	secret := "doctor legacy secret, 32 bytes or more"
 	_ = os.WriteFile(secretFile, []byte(secret+"\n"), 0o600)
 	tok := hs256(secret, `{"iss":"https://legacy.example.com","aud":"web","email":"alice@example.com","email_verified":true,"exp":99999999999}`)
-	code, out := runCmd(t, env, "doctor", "--legacy-token", tok, "--legacy-hs256-secret-file", secretFile,
-		"--legacy-issuer", "https://legacy.example.com", "--legacy-audience", "web")
-	if code != 0 || !strings.Contains(out, "ok    legacy token accepted (login ID alice@example.com)") || !strings.Contains(out, "ok    legacy user found in Authgear") {
-		t.Fatalf("exit %d\n%s", code, out)
+	tokFile := filepath.Join(t.TempDir(), "token")
+	_ = os.WriteFile(tokFile, []byte(tok+"\n"), 0o600)
+	stdin = strings.NewReader(tok + "\n")
+	defer func() { stdin = os.Stdin }()
+	for _, from := range []string{tokFile, "-"} {
+		code, out := runCmd(t, env, "doctor", "--legacy-token-file", from, "--legacy-hs256-secret-file", secretFile,
+			"--legacy-issuer", "https://legacy.example.com", "--legacy-audience", "web")
+		if code != 0 || !strings.Contains(out, "ok    legacy token accepted (login ID alice@example.com)") || !strings.Contains(out, "ok    legacy user found in Authgear") {
+			t.Fatalf("--legacy-token-file %s: exit %d\n%s", from, code, out)
+		}
+	}
+	// The old flag refuses, says why, and never echoes the token.
+	code, out := runCmd(t, env, "doctor", "--legacy-token", tok)
+	if code != 2 || !strings.Contains(out, "--legacy-token-file") || !strings.Contains(out, "shell history") || strings.Contains(out, tok) {
+		t.Fatalf("--legacy-token: exit %d\n%s", code, out)
+	}
+}
+
+// A world-readable admin key file is refused by every command unless the
+// operator says otherwise.
+func TestReadableAdminKeyRefused(t *testing.T) {
+	fake, env := setup(t, authgeartest.Options{})
+	if err := os.Chmod(env["AUTHGEAR_ADMIN_KEY_FILE"], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	file := writeFile(t, "users.ndjson", `{"email":"a@example.com"}`+"\n")
+	code, out := runCmd(t, env, "import", "--file", file, "--poll", "5ms")
+	if code != 2 || !strings.Contains(out, "chmod 600") || fake.Calls("import.create") != 0 {
+		t.Fatalf("exit %d, %d jobs\n%s", code, fake.Calls("import.create"), out)
+	}
+	if code, out := runCmd(t, env, "import", "--file", file, "--poll", "5ms", "--allow-readable-key-file"); code != 0 {
+		t.Fatalf("with --allow-readable-key-file: exit %d\n%s", code, out)
 	}
 }
 
