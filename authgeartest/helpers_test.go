@@ -57,3 +57,25 @@ func newAdminRequest(t *testing.T, s *authgeartest.Server, body []byte) *http.Re
 	req.Header.Set("Authorization", "Bearer "+adminToken(t, s))
 	return req
 }
+
+// importAndWait posts an import job and polls it until it completes,
+// returning the completed result.
+func importAndWait(t *testing.T, s *authgeartest.Server, body string) map[string]any {
+	t.Helper()
+	hdr := map[string]string{"Authorization": "Bearer " + adminToken(t, s), "Content-Type": "application/json"}
+	a := do(t, "POST", s.URL+"/_api/admin/users/import", hdr, body)
+	res, _ := a.json(t)["result"].(map[string]any)
+	id, _ := res["id"].(string)
+	if a.status != 200 || id == "" {
+		t.Fatalf("import: %d %s", a.status, a.body)
+	}
+	for i := 0; i < 10; i++ {
+		g := do(t, "GET", s.URL+"/_api/admin/users/import/"+id, hdr, "")
+		res, _ := g.json(t)["result"].(map[string]any)
+		if res["status"] == "completed" {
+			return res
+		}
+	}
+	t.Fatal("import job never completed")
+	return nil
+}

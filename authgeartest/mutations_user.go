@@ -82,7 +82,7 @@ func (ex *executor) createUserLocked(in map[string]any) (any, *fieldErr) {
 		s.setPasswordLocked(nu, pw, true)
 	}
 	ex.undo = append(ex.undo, func() { s.removeUserLocked(id) })
-	ex.afterCommit = append(ex.afterCommit, s.userCreatedEventLocked(nu))
+	ex.afterCommit = append(ex.afterCommit, ex.userCreatedEventLocked(nu))
 	return payload{"CreateUserPayload", nu}, nil
 }
 

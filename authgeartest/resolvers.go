@@ -1,8 +1,10 @@
 package authgeartest
 
 import (
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"sort"
 	"time"
 
@@ -276,13 +278,7 @@ func (o identityObj) field(_ *executor, name string, _ map[string]any) (any, *fi
 	case "type":
 		return "LOGIN_ID", nil
 	case "claims":
-		claim := map[string]string{"email": "email", "phone": "phone_number", "username": "preferred_username"}[o.key]
-		return map[string]any{
-			claim: o.val,
-			"https://authgear.com/claims/login_id/key":   o.key,
-			"https://authgear.com/claims/login_id/type":  o.key,
-			"https://authgear.com/claims/login_id/value": o.val,
-		}, nil
+		return o.claims(), nil
 	case "createdAt", "updatedAt":
 		return datetime(o.u.CreatedAt), nil
 	}
@@ -410,4 +406,29 @@ func (p pageInfo) field(_ *executor, name string, _ map[string]any) (any, *field
 		return cursor(p.n - 1), nil
 	}
 	return nil, nil
+}
+
+// claims are an identity's claims: the normalised value, and the value as
+// it was given (trimmed) when the identity was created.
+func (o identityObj) claims() map[string]any {
+	claim := map[string]string{"email": "email", "phone": "phone_number", "username": "preferred_username"}[o.key]
+	orig := o.u.originals[o.key]
+	if orig == "" {
+		orig = o.val
+	}
+	return map[string]any{
+		claim: o.val,
+		"https://authgear.com/claims/login_id/key":            o.key,
+		"https://authgear.com/claims/login_id/original_value": orig,
+		"https://authgear.com/claims/login_id/type":           o.key,
+		"https://authgear.com/claims/login_id/value":          o.val,
+	}
+}
+
+// uuid is a stable uuid for the identity, made from the user and the key.
+func (o identityObj) uuid() string {
+	h := sha256.Sum256([]byte(o.u.ID + "/" + o.key))
+	h[6] = h[6]&0x0f | 0x40
+	h[8] = h[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", h[0:4], h[4:6], h[6:8], h[8:10], h[10:16])
 }

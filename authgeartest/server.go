@@ -55,6 +55,8 @@ type Options struct {
 	// gateway-imposed limit. Default 0: no limit, as in the recorded
 	// server version.
 	AdminMutationsPerMinute int
+	// Webhooks configures hook deliveries (see Webhooks); none by default.
+	Webhooks Webhooks
 	// AdminListener also starts the Admin API on a second server, as
 	// self-hosted Authgear runs it (see AdminURL).
 	AdminListener bool

@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/agmigrate/agmigrate/internal/loginid"
@@ -31,6 +32,7 @@ type User struct {
 	// imported, or set by createUser / resetPassword.
 	PasswordHash string
 	password     *passwordAuthenticator // nil for a seeded or imported hash
+	originals    map[string]string      // login IDs as given (trimmed), by key
 
 	CreatedAt time.Time
 	UpdatedAt time.Time
@@ -101,6 +103,12 @@ func (s *Server) prepareLoginIDsLocked(u *User) error {
 		}
 		if other := s.findByUniqueKeyLocked(key, uk); other != nil && other.ID != u.ID {
 			return fmt.Errorf("%s: %w", key, errLoginIDTaken)
+		}
+		if u.originals == nil {
+			u.originals = map[string]string{}
+		}
+		if _, seen := u.originals[key]; !seen {
+			u.originals[key] = strings.TrimSpace(val)
 		}
 		u.setLoginID(key, stored)
 	}
