@@ -84,6 +84,9 @@ func New(reg prometheus.Registerer, opts Options) (*Observer, error) {
 	// before the first such request.
 	for out := agmigrate.Outcome(0); out.String() != "unknown"; out++ {
 		o.duration.WithLabelValues(out.String())
+		for src := agmigrate.SourceNone; src <= agmigrate.SourceLegacy; src++ {
+			o.requests.WithLabelValues(out.String(), src.String())
+		}
 	}
 	return o, nil
 }

@@ -83,12 +83,14 @@ func scrape(t *testing.T, url string) map[string]*dto.MetricFamily {
 	return fams
 }
 
-// value finds the sample of family name whose labels include want.
+// value sums the samples of family name whose labels include want (a
+// histogram counts its observations).
 func value(fams map[string]*dto.MetricFamily, name string, want map[string]string) (float64, bool) {
 	f, ok := fams[name]
 	if !ok {
 		return 0, false
 	}
+	var sum float64
 next:
 	for _, m := range f.GetMetric() {
 		for k, v := range want {
@@ -104,14 +106,14 @@ next:
 		}
 		switch {
 		case m.Counter != nil:
-			return m.Counter.GetValue(), true
+			sum += m.Counter.GetValue()
 		case m.Gauge != nil:
-			return m.Gauge.GetValue(), true
+			sum += m.Gauge.GetValue()
 		case m.Histogram != nil:
-			return float64(m.Histogram.GetSampleCount()), true
+			sum += float64(m.Histogram.GetSampleCount())
 		}
 	}
-	return 0, false
+	return sum, true
 }
 
 func send(t *testing.T, h http.Handler, token string) {
