@@ -1,0 +1,158 @@
+package passwords
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+)
+
+// Entry is one line of a sidecar file: the legacy hash of one user whose
+// password Authgear could not import, with what is needed to check it.
+// Sidecar files are JSON lines, written with mode 0600 because the hashes
+// (and Firebase's parameters) allow offline guessing.
+//
+// For self-describing formats Hash is the hash string Parse reads and Salt
+// is empty. For FormatFirebaseScrypt Hash and Salt are the account's
+// base64 passwordHash and salt and Firebase holds the project's
+// parameters; for FormatSaltedSHA, SaltedSHA says how Hash and Salt are
+// written.
+type Entry struct {
+	LoginIDKey string           `json:"login_id_key"` // the Authgear login ID key: email, phone or username
+	LoginID    string           `json:"login_id"`
+	LegacyID   string           `json:"legacy_id,omitempty"`
+	Format     Format           `json:"format"`
+	Hash       string           `json:"hash"`
+	Salt       string           `json:"salt,omitempty"`
+	Firebase   *FirebaseParams  `json:"firebase,omitempty"`
+	SaltedSHA  *SaltedSHAParams `json:"salted_sha,omitempty"`
+}
+
+// Verifier returns the Verifier for the entry's hash. A self-describing
+// hash must parse as the Format the entry names, so a line cannot claim
+// one format and hold another.
+func (e Entry) Verifier() (Verifier, error) {
+	switch e.Format {
+	case FormatFirebaseScrypt:
+		if e.Firebase == nil {
+			return nil, malformed(e.Format, "the entry has no firebase parameters")
+		}
+		return FirebaseScrypt(*e.Firebase, e.Hash, e.Salt)
+	case FormatSaltedSHA:
+		if e.SaltedSHA == nil {
+			return nil, malformed(e.Format, "the entry has no salted_sha parameters")
+		}
+		return SaltedSHA(*e.SaltedSHA, e.Hash, e.Salt)
+	}
+	v, err := Parse(e.Hash)
+	if err != nil {
+		return nil, err
+	}
+	if e.Format != "" && v.Format() != e.Format {
+		return nil, malformed(e.Format, "the hash is in another format (%s)", v.Format())
+	}
+	return v, nil
+}
+
+// Verify checks password against the entry's hash.
+func (e Entry) Verify(password []byte) (bool, error) {
+	v, err := e.Verifier()
+	if err != nil {
+		return false, err
+	}
+	return v.Verify(password)
+}
+
+// ReadSidecar reads a sidecar file's entries. Blank lines are skipped. An
+// unreadable line is reported by number, never by content.
+func ReadSidecar(r io.Reader) ([]Entry, error) {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64*1024), 4*MaxHashStringLen)
+	var out []Entry
+	for n := 1; sc.Scan(); n++ {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" {
+			continue
+		}
+		var e Entry
+		dec := json.NewDecoder(strings.NewReader(line))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&e); err != nil {
+			return nil, fmt.Errorf("passwords: sidecar line %d: not a sidecar entry: %w", n, ErrMalformed)
+		}
+		if e.LoginID == "" || e.Hash == "" {
+			return nil, fmt.Errorf("passwords: sidecar line %d: login_id and hash are required: %w", n, ErrMalformed)
+		}
+		out = append(out, e)
+	}
+	if err := sc.Err(); err != nil {
+		if errors.Is(err, bufio.ErrTooLong) {
+			return nil, fmt.Errorf("passwords: sidecar: a line is too long: %w", ErrMalformed)
+		}
+		return nil, fmt.Errorf("passwords: sidecar: %w", err)
+	}
+	return out, nil
+}
+
+// WriteSidecar writes entries to path as JSON lines, creating the file
+// with mode 0600 (and setting 0600 on a file that was there).
+func WriteSidecar(path string, entries []Entry) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return fmt.Errorf("passwords: sidecar: %w", err)
+	}
+	if err := f.Chmod(0o600); err != nil {
+		f.Close()
+		return fmt.Errorf("passwords: sidecar: %w", err)
+	}
+	w := bufio.NewWriter(f)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	for i := range entries {
+		if err := enc.Encode(&entries[i]); err != nil {
+			f.Close()
+			return fmt.Errorf("passwords: sidecar: %w", err)
+		}
+	}
+	if err := w.Flush(); err != nil {
+		f.Close()
+		return fmt.Errorf("passwords: sidecar: %w", err)
+	}
+	return f.Close()
+}
+
+// Sidecar is a sidecar file's entries indexed by login ID, for a login
+// handler that looks up the hash of the user who is signing in.
+type Sidecar struct {
+	byID map[string]Entry
+}
+
+// NewSidecar indexes entries. Email login IDs are matched without regard
+// to case; other login IDs exactly. A later entry for the same login ID
+// replaces an earlier one.
+func NewSidecar(entries []Entry) *Sidecar {
+	s := &Sidecar{byID: make(map[string]Entry, len(entries))}
+	for _, e := range entries {
+		s.byID[sidecarKey(e.LoginIDKey, e.LoginID)] = e
+	}
+	return s
+}
+
+// Lookup returns the entry for a login ID.
+func (s *Sidecar) Lookup(loginIDKey, loginID string) (Entry, bool) {
+	e, ok := s.byID[sidecarKey(loginIDKey, loginID)]
+	return e, ok
+}
+
+// Len is the number of login IDs indexed.
+func (s *Sidecar) Len() int { return len(s.byID) }
+
+func sidecarKey(key, id string) string {
+	if key == "email" {
+		id = strings.ToLower(id)
+	}
+	return key + "\x00" + id
+}
