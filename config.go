@@ -91,6 +91,29 @@ type Config struct {
 	// Default: the request's User-Agent.
 	DeviceInfo func(r *http.Request) adminapi.DeviceInfo
 
+	// LoginIDMatch is when the login ID Authgear holds for the user its
+	// lookup found is the verified one; only then is a session created
+	// (ErrLoginIDMismatch otherwise). Default: ASCII letters compare
+	// without case in emails and usernames, everything else exactly. A
+	// case-sensitive legacy system sets EmailCaseSensitive or
+	// UsernameCaseSensitive (see LoginIDMatch).
+	LoginIDMatch LoginIDMatch
+	// AcceptClientIDs are further Authgear clients of the project whose
+	// access tokens are taken as sessions, besides ClientID (a mobile app
+	// sharing the API, say). Default none: a token of any other client is
+	// refused with 401, and so is an opaque token, whose client cannot be
+	// told.
+	AcceptClientIDs []string
+	// LogHashKey keys the hash (HMAC-SHA256) that stands for a login ID in
+	// log lines. Set it, 16 bytes or more and kept secret, to match log
+	// lines across replicas and restarts. Default: random per process.
+	LogHashKey []byte
+	// InsecureHTTP accepts Authgear endpoints (the verifier's issuer, the
+	// Admin API endpoint) given as http:// for hosts that are not loopback.
+	// Tokens then travel in clear. Default false: http:// is refused except
+	// for localhost and loopback addresses.
+	InsecureHTTP bool
+
 	// Observer is told every request's outcome. Default none.
 	Observer Observer
 	// Logger receives warnings and errors (never a token). Default: silent.
@@ -154,5 +177,5 @@ func (c *Config) check() error {
 	if r := c.Rollout; r != nil && (r.Percent < 0 || r.Percent > 100) {
 		return bad("Rollout.Percent", "%v is outside [0, 100]", r.Percent)
 	}
-	return nil
+	return c.checkSafety()
 }

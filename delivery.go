@@ -23,7 +23,14 @@ func (f DeliveryFunc) Deliver(w http.ResponseWriter, r *http.Request, t *Tokens)
 // reads them back on later requests and refreshes the access token when it
 // has expired.
 type Cookies struct {
-	// AccessName and RefreshName default to "ag_access" and "ag_refresh".
+	// AccessName and RefreshName default to "__Host-ag_access" and
+	// "__Host-ag_refresh": browsers keep a __Host- cookie only if it is
+	// Secure, has Path / and no Domain, so no other host or path can set or
+	// shadow it. With a Domain or another Path the defaults are
+	// "__Secure-ag_access" and "__Secure-ag_refresh"; with
+	// InsecureAllowHTTP, "ag_access" and "ag_refresh" (a prefixed cookie
+	// that is not Secure is dropped). New refuses names with a prefix the
+	// other settings break.
 	AccessName, RefreshName string
 	// Path defaults to "/"; Domain to none (the host only).
 	Path, Domain string
@@ -42,11 +49,18 @@ type Cookies struct {
 const maxCookieValue = 3800
 
 func (c Cookies) withDefaults() Cookies {
+	prefix := "__Host-"
+	switch {
+	case c.InsecureAllowHTTP:
+		prefix = ""
+	case c.Domain != "" || (c.Path != "" && c.Path != "/"):
+		prefix = "__Secure-"
+	}
 	if c.AccessName == "" {
-		c.AccessName = "ag_access"
+		c.AccessName = prefix + "ag_access"
 	}
 	if c.RefreshName == "" {
-		c.RefreshName = "ag_refresh"
+		c.RefreshName = prefix + "ag_refresh"
 	}
 	if c.Path == "" {
 		c.Path = "/"

@@ -104,7 +104,7 @@ func (m *Middleware) serveMigration(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ev.LoginID = lid.LoginID
-	if body.LoginID != nil && !sameLoginID(lid.LoginIDKey, *body.LoginID, lid.LoginID) {
+	if body.LoginID != nil && !m.sameLoginID(lid.LoginIDKey, *body.LoginID, lid.LoginID) {
 		fail(http.StatusForbidden, "login_id_mismatch", "the login ID does not match the token")
 		return
 	}
@@ -134,8 +134,13 @@ func (m *Middleware) serveMigration(w http.ResponseWriter, r *http.Request) {
 			"access_token": res.Tokens.AccessToken, "refresh_token": res.Tokens.RefreshToken,
 			"token_type": res.Tokens.TokenType, "expires_in": int(res.Tokens.ExpiresIn / time.Second),
 		})
-	case errors.Is(err, ErrUserMissing):
+	case errors.Is(err, ErrUserMissing), errors.Is(err, ErrLoginIDMismatch):
+		// A mismatch answers as a missing user: telling them apart would
+		// confirm to the caller that a look-alike account exists.
 		ev.Outcome = OutcomeUserMissing
+		if errors.Is(err, ErrLoginIDMismatch) {
+			ev.Outcome = OutcomeLoginIDMismatch
+		}
 		writeJSONError(w, http.StatusNotFound, map[string]string{"error": "user_not_migrated", "error_description": "no Authgear account for this user yet"})
 	case errors.Is(err, ErrUserDisabled):
 		ev.Outcome = OutcomeUserDisabled
@@ -148,15 +153,13 @@ func (m *Middleware) serveMigration(w http.ResponseWriter, r *http.Request) {
 }
 
 // sameLoginID compares a claimed login ID with the verified one, after the
-// same normalisation; emails and usernames compare case-insensitively, as
-// Authgear's lookup does.
-func sameLoginID(key, claimed, verified string) bool {
+// same normalisation, under Config.LoginIDMatch: the equality the exchange
+// applies to the account Authgear finds. Never Unicode case folding, which
+// takes the Kelvin sign for k.
+func (m *Middleware) sameLoginID(key, claimed, verified string) bool {
 	n, err := verifier.NormalizeLoginID(key, claimed)
 	if err != nil {
 		return false
 	}
-	if key == "phone" {
-		return n == verified
-	}
-	return strings.EqualFold(n, verified)
+	return m.cfg.LoginIDMatch.Match(key, n, verified)
 }

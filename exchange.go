@@ -35,8 +35,9 @@ var (
 	ErrUnusableSession = errors.New("agmigrate: the new session's access token does not verify")
 )
 
-// Tokens is an Authgear session as handed to a client. Its String method
-// hides the tokens.
+// Tokens is an Authgear session as handed to a client. It hides its
+// tokens from fmt, slog and encoding/json (redact.go): read the fields to
+// use them.
 type Tokens struct {
 	AccessToken  string
 	RefreshToken string
@@ -44,13 +45,6 @@ type Tokens struct {
 	ExpiresIn    time.Duration // lifetime of the access token when issued
 	IssuedAt     time.Time
 }
-
-func (t *Tokens) String() string {
-	return fmt.Sprintf("agmigrate.Tokens{TokenType: %q, ExpiresIn: %v, tokens redacted}", t.TokenType, t.ExpiresIn)
-}
-
-// GoString hides the tokens from %#v too.
-func (t *Tokens) GoString() string { return t.String() }
 
 // ExchangeResult is the Authgear session a legacy token was exchanged for.
 type ExchangeResult struct {
@@ -67,7 +61,7 @@ type ExchangeResult struct {
 
 // record is what the store holds, sealed, for a legacy token.
 type record struct {
-	Negative     string `json:"neg,omitempty"` // "missing" or "disabled"
+	Negative     string `json:"neg,omitempty"` // "missing", "disabled" or "mismatch"
 	UserID       string `json:"uid,omitempty"`
 	AccessToken  string `json:"at,omitempty"`
 	RefreshToken string `json:"rt,omitempty"`
@@ -103,12 +97,16 @@ type Exchanger struct {
 	storeErr   func(error)
 	now        func() time.Time
 	sf         singleflight.Group
+	match      LoginIDMatch // when the user Authgear found is the verified one
+	bind       binding      // ties store entries to the project and client
+	idKey      []byte       // keys the login-ID hash in logs
+	accept     []string     // clients whose access tokens are sessions
 }
 
 // Exchange exchanges legacyToken, already verified as id, for an Authgear
 // session. device describes the client for Authgear's session list.
 func (x *Exchanger) Exchange(ctx context.Context, legacyToken string, id *verifier.LegacyIdentity, device adminapi.DeviceInfo) (*ExchangeResult, error) {
-	key := storeKey("x", legacyToken)
+	key := x.bind.key("x", legacyToken)
 	if res, err, ok := x.fromStore(ctx, key, legacyToken, id.ExpiresAt); ok {
 		return res, err
 	}
@@ -143,7 +141,7 @@ func (x *Exchanger) fromStore(ctx context.Context, key, secret string, legacyExp
 		}
 		return nil, nil, false
 	}
-	pt, err := unseal("x", secret, key, raw)
+	pt, err := x.bind.unseal("x", secret, key, raw)
 	if err != nil {
 		x.storeErr(err)
 		return nil, nil, false
@@ -158,6 +156,8 @@ func (x *Exchanger) fromStore(ctx context.Context, key, secret string, legacyExp
 		return nil, ErrUserMissing, true
 	case "disabled":
 		return nil, ErrUserDisabled, true
+	case "mismatch":
+		return nil, ErrLoginIDMismatch, true
 	}
 	res := &ExchangeResult{Tokens: rec.tokens(), UserID: rec.UserID, Reused: true}
 	// A session exchanged more than an access-token lifetime ago: hand out
@@ -191,7 +191,7 @@ func (x *Exchanger) put(ctx context.Context, key, secret string, rec *record, tt
 		return
 	}
 	pt, _ := json.Marshal(rec)
-	if err := x.store.Put(ctx, key, seal("x", secret, key, pt), ttl); err != nil {
+	if err := x.store.Put(ctx, key, x.bind.seal("x", secret, key, pt), ttl); err != nil {
 		x.storeErr(err)
 	}
 }
@@ -238,6 +238,13 @@ func (x *Exchanger) create(ctx context.Context, key, secret string, id *verifier
 	case user.IsDisabled || user.IsDeactivated:
 		x.put(ctx, key, secret, &record{Negative: "disabled"}, x.negTTL)
 		return nil, ErrUserDisabled
+	case !x.match.Match(id.LoginIDKey, id.LoginID, heldLoginID(user, id.LoginIDKey)):
+		// Authgear folded the login ID onto another account's: a legacy
+		// identity must only ever become its own account.
+		x.put(ctx, key, secret, &record{Negative: "mismatch"}, x.negTTL)
+		x.log.Error("agmigrate: Authgear's lookup found a user whose login ID differs from the verified one; no session created",
+			"login_id_key", id.LoginIDKey, "login_id_hash", x.loginIDHash(id.LoginID), "user_id", user.ID)
+		return nil, ErrLoginIDMismatch
 	}
 	var sess *adminapi.Session
 	// Retried only when Authgear answered with an error (its transaction

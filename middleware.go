@@ -74,6 +74,7 @@ func New(cfg Config) (*Middleware, error) {
 	m.rf = &refresher{tokenURL: cfg.Authgear.Issuer() + "/oauth2/token", clientID: cfg.ClientID, http: cfg.HTTPClient,
 		store: cfg.Store, keep: time.Minute, storeErr: storeErr, now: cfg.Now}
 	m.x.rf = m.rf
+	m.x.secure(&cfg)
 	return m, nil
 }
 
@@ -119,7 +120,7 @@ func (m *Middleware) authenticate(w http.ResponseWriter, r *http.Request, ev *Ev
 		tok, fromHeader = readCookie(r, m.cookies.AccessName), false
 	}
 	if tok != "" {
-		c, err := m.cfg.Authgear.Verify(ctx, tok)
+		c, err := m.verifyAuthgear(ctx, tok)
 		switch {
 		case err == nil:
 			ev.Outcome = OutcomeAuthgear
@@ -221,7 +222,10 @@ func (m *Middleware) legacy(w http.ResponseWriter, r *http.Request, ev *Event) (
 		return Identity{UserID: res.UserID, Source: SourceExchanged, Claims: res.Claims, Legacy: lid}, true
 	case errors.Is(err, ErrUserMissing):
 		ev.Outcome = OutcomeUserMissing
-		m.log.Info("agmigrate: legacy user not found in Authgear", "login_id_hash", hashPrefix(lid.LoginID), "login_id_key", lid.LoginIDKey)
+		m.log.Info("agmigrate: legacy user not found in Authgear", "login_id_hash", m.x.loginIDHash(lid.LoginID), "login_id_key", lid.LoginIDKey)
+		return legacyID, true
+	case errors.Is(err, ErrLoginIDMismatch):
+		ev.Outcome = OutcomeLoginIDMismatch // logged by the exchange
 		return legacyID, true
 	case errors.Is(err, ErrUserDisabled):
 		ev.Outcome = OutcomeUserDisabled

@@ -121,7 +121,7 @@ func TestCookieModeEndToEnd(t *testing.T) {
 	w := newWorld(t, authgeartest.Options{})
 	alice := w.fake.AddUser(authgeartest.User{Email: "alice@example.com"})
 	cfg := w.config()
-	cfg.Delivery = agmigrate.Cookies{} // Secure cookies over TLS
+	cfg.Delivery = agmigrate.Cookies{} // Secure __Host- cookies over TLS
 	srv := httptest.NewTLSServer(w.middleware(cfg).Handler(app))
 	defer srv.Close()
 	jar, _ := cookiejar.New(nil)
@@ -155,10 +155,10 @@ func TestCookieModeEndToEnd(t *testing.T) {
 		t.Fatalf("first request: %s", body)
 	}
 	for _, c := range resp.Cookies() {
-		if (c.Name == "ag_access" || c.Name == "ag_refresh") && (!c.HttpOnly || !c.Secure || c.SameSite != http.SameSiteLaxMode || c.MaxAge <= 0) {
+		if (c.Name == "__Host-ag_access" || c.Name == "__Host-ag_refresh") && (!c.HttpOnly || !c.Secure || c.SameSite != http.SameSiteLaxMode || c.MaxAge <= 0) {
 			t.Errorf("cookie %s: HttpOnly %v Secure %v SameSite %v MaxAge %d", c.Name, c.HttpOnly, c.Secure, c.SameSite, c.MaxAge)
 		}
-		if c.Name == "ag_access" && c.MaxAge != 1800 {
+		if c.Name == "__Host-ag_access" && c.MaxAge != 1800 {
 			t.Errorf("access cookie Max-Age %d, want the token's 1800 s", c.MaxAge)
 		}
 	}
@@ -172,7 +172,7 @@ func TestCookieModeEndToEnd(t *testing.T) {
 	if _, ok := got["legacy_session"]; ok {
 		t.Error("legacy cookie not cleared")
 	}
-	if got["ag_access"] == "" || got["ag_refresh"] == "" {
+	if got["__Host-ag_access"] == "" || got["__Host-ag_refresh"] == "" {
 		t.Fatalf("jar %v", got)
 	}
 
@@ -188,13 +188,13 @@ func TestCookieModeEndToEnd(t *testing.T) {
 
 	// Half an hour later the access token has expired: refreshed, new cookie.
 	w.clock.Advance(31 * time.Minute)
-	oldAccess := names()["ag_access"]
+	oldAccess := names()["__Host-ag_access"]
 	body, _ = get()
 	if !strings.Contains(body, `"source":"authgear"`) || !strings.Contains(body, alice) {
 		t.Fatalf("after expiry: %s", body)
 	}
-	if w.fake.Calls("token") != 1 || names()["ag_access"] == oldAccess {
-		t.Errorf("refresh: %d token calls, access cookie changed: %v", w.fake.Calls("token"), names()["ag_access"] != oldAccess)
+	if w.fake.Calls("token") != 1 || names()["__Host-ag_access"] == oldAccess {
+		t.Errorf("refresh: %d token calls, access cookie changed: %v", w.fake.Calls("token"), names()["__Host-ag_access"] != oldAccess)
 	}
 	if w.events.count(agmigrate.OutcomeRefreshed) != 1 {
 		t.Errorf("refreshed outcomes: %d", w.events.count(agmigrate.OutcomeRefreshed))
@@ -210,7 +210,7 @@ func TestCookieModeEndToEnd(t *testing.T) {
 	if !strings.Contains(body, `"source":"none"`) {
 		t.Errorf("disabled user after expiry: %s", body)
 	}
-	if _, ok := names()["ag_refresh"]; ok {
+	if _, ok := names()["__Host-ag_refresh"]; ok {
 		t.Error("refresh cookie kept after Authgear refused it")
 	}
 }

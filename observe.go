@@ -1,6 +1,8 @@
 package agmigrate
 
 import (
+	"crypto/hmac"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"net/http"
@@ -23,10 +25,16 @@ const (
 	OutcomeUserDisabled                  // the user is disabled or deactivated in Authgear
 	OutcomeAdminError                    // the Admin API failed; the failure policy applied
 	OutcomeRefused                       // bad or missing credentials: 401, or legacy after sunset
+	// OutcomeLoginIDMismatch: Authgear's lookup found a user whose login
+	// ID is not the verified one (ErrLoginIDMismatch); no session, served
+	// as legacy. Count it: it is either an attack or an identifier that
+	// needs the LoginIDMatch policy looked at.
+	OutcomeLoginIDMismatch
 )
 
 var outcomeNames = [...]string{"anonymous", "authgear", "refreshed", "exchanged", "exchange_reused",
-	"not_rolled_out", "shadow", "user_missing", "user_disabled", "admin_error", "refused"}
+	"not_rolled_out", "shadow", "user_missing", "user_disabled", "admin_error", "refused",
+	"login_id_mismatch"}
 
 func (o Outcome) String() string {
 	if int(o) < len(outcomeNames) {
@@ -46,8 +54,8 @@ type Event struct {
 	// an import gap can be listed); it is personal data, not a secret.
 	LoginID string
 	// Shadow is, in shadow mode, what would have happened:
-	// OutcomeExchanged, OutcomeUserMissing, OutcomeUserDisabled or
-	// OutcomeAdminError.
+	// OutcomeExchanged, OutcomeUserMissing, OutcomeUserDisabled,
+	// OutcomeLoginIDMismatch or OutcomeAdminError.
 	Shadow Outcome
 	// Err is the error behind a refusal or a failure, without secrets.
 	Err error
@@ -73,8 +81,24 @@ type ObserverFunc func(r *http.Request, e Event)
 // Observe calls f.
 func (f ObserverFunc) Observe(r *http.Request, e Event) { f(r, e) }
 
-// hashPrefix tells entries apart in logs without revealing what they are.
-func hashPrefix(s string) string {
-	h := sha256.Sum256([]byte(s))
-	return hex.EncodeToString(h[:6])
+// processHashKey keys login-ID hashes in logs when Config.LogHashKey is
+// not set: random per process, so a hash cannot be matched against the
+// hashes of known addresses (an unkeyed hash can).
+var processHashKey = func() []byte {
+	k := make([]byte, 32)
+	if _, err := rand.Read(k); err != nil {
+		panic("agmigrate: crypto/rand: " + err.Error())
+	}
+	return k
+}()
+
+// keyedHash tells values apart in logs without revealing them: the first
+// 12 bytes of HMAC-SHA256 under key, in hex.
+func keyedHash(key []byte, s string) string {
+	mac := hmac.New(sha256.New, key)
+	mac.Write([]byte(s))
+	return hex.EncodeToString(mac.Sum(nil)[:12])
 }
+
+// hashPrefix hashes under the process key.
+func hashPrefix(s string) string { return keyedHash(processHashKey, s) }

@@ -42,6 +42,8 @@ func (m *Middleware) shadowLookup(ctx context.Context, lt string, lid *verifier.
 			u, err := m.x.admin.GetUserByLoginID(ctx, lid.LoginIDKey, lid.LoginID)
 			if err == nil && (u.IsDisabled || u.IsDeactivated) {
 				o = OutcomeUserDisabled
+			} else if err == nil && !m.x.match.Match(lid.LoginIDKey, lid.LoginID, heldLoginID(u, lid.LoginIDKey)) {
+				o = OutcomeLoginIDMismatch
 			}
 			return err
 		})

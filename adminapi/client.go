@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -55,6 +56,13 @@ type Config struct {
 
 	// UserAgent is sent with every request. Default: "agmigrate-adminapi".
 	UserAgent string
+
+	// InsecureHTTP accepts http:// in Endpoint and AdminURL for hosts other
+	// than loopback ones (127.0.0.0/8, ::1, localhost). The admin JWT and
+	// every session created travel in clear over such a link: use it only
+	// on a private network you trust. Default false: http:// only on
+	// loopback.
+	InsecureHTTP bool
 }
 
 // Client calls the Authgear Admin API. It implements graphql.Client, so the
@@ -75,13 +83,13 @@ func New(cfg Config) (*Client, error) {
 	bad := func(format string, args ...any) error {
 		return fmt.Errorf("%w: "+format, append([]any{ErrInvalidConfig}, args...)...)
 	}
-	public, err := parseOrigin(cfg.Endpoint)
+	public, err := parseOrigin(cfg.Endpoint, cfg.InsecureHTTP)
 	if err != nil {
 		return nil, bad("Endpoint: %v", err)
 	}
 	base := public
 	if cfg.AdminURL != "" {
-		if base, err = parseOrigin(cfg.AdminURL); err != nil {
+		if base, err = parseOrigin(cfg.AdminURL, cfg.InsecureHTTP); err != nil {
 			return nil, bad("AdminURL: %v", err)
 		}
 	}
@@ -111,9 +119,10 @@ func New(cfg Config) (*Client, error) {
 	return &Client{base: base, host: public.Host, signer: signer, http: hc, userAgent: ua}, nil
 }
 
-// parseOrigin accepts an absolute http(s) URL with no query or fragment and
-// returns it with any trailing slash removed.
-func parseOrigin(raw string) (*url.URL, error) {
+// parseOrigin accepts an absolute https URL (http only for a loopback host,
+// or with insecure) with no query or fragment and returns it with any
+// trailing slash removed.
+func parseOrigin(raw string, insecure bool) (*url.URL, error) {
 	if raw == "" {
 		return nil, errors.New("required")
 	}
@@ -127,9 +136,25 @@ func parseOrigin(raw string) (*url.URL, error) {
 	if u.RawQuery != "" || u.Fragment != "" || u.User != nil {
 		return nil, fmt.Errorf("%q must not have credentials, a query or a fragment", raw)
 	}
+	if u.Scheme == "http" && !insecure && !IsLoopback(u.Hostname()) {
+		return nil, fmt.Errorf("%q is plain HTTP to a host that is not loopback: the admin key's tokens and the sessions would travel in clear; use https (or InsecureHTTP on a trusted private network)", raw)
+	}
 	u.Path = strings.TrimRight(u.Path, "/")
 	return u, nil
 }
+
+// IsLoopback reports whether host (a name or an IP address, without port
+// or brackets) is this machine: localhost or a loopback address.
+func IsLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") || strings.HasSuffix(strings.ToLower(host), ".localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// ProjectID returns the project ID the client's admin JWTs are made for.
+func (c *Client) ProjectID() string { return c.signer.projectID }
 
 // Endpoint returns the public origin the client was configured with.
 func (c *Client) Endpoint() string { return c.publicScheme() + "://" + c.host }

@@ -48,21 +48,14 @@ func (c *Client) GetUserByLoginID(ctx context.Context, key, value string) (*User
 	}, nil
 }
 
-// Session is the result of createSession. Its String method hides the
-// tokens, so printing a Session never leaks them.
+// Session is the result of createSession. It hides its tokens from fmt,
+// slog and encoding/json (redact.go): read the fields to use them.
 type Session struct {
 	AccessToken  string
 	RefreshToken string
 	TokenType    string        // "Bearer"
 	ExpiresIn    time.Duration // the access token's lifetime
 }
-
-func (s *Session) String() string {
-	return fmt.Sprintf("adminapi.Session{TokenType: %q, ExpiresIn: %v, tokens redacted}", s.TokenType, s.ExpiresIn)
-}
-
-// GoString hides the tokens from %#v as well.
-func (s *Session) GoString() string { return s.String() }
 
 // DeviceInfo describes the device a session is for; Authgear shows it in
 // the user's session list. The SDKs send {"ios": {...}} or {"android":
