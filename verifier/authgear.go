@@ -20,7 +20,8 @@ type AuthgearConfig struct {
 	Endpoint string
 
 	// ClientIDs, when set, is the list of client IDs whose tokens are
-	// accepted. Default: any client of the project.
+	// accepted (the client_id claim of a JWT access token). Default: any
+	// client of the project. The middleware needs its own ClientID here.
 	ClientIDs []string
 
 	// Leeway tolerates clock skew on exp, nbf and iat. Default one minute.
@@ -34,6 +35,13 @@ type AuthgearConfig struct {
 	// OpaqueCacheTTL is how long an opaque token's userinfo answer is
 	// trusted. Default 30 seconds: a revoked session stays usable that long.
 	OpaqueCacheTTL time.Duration
+	// UnsafeOpaqueTokensAnyClient allows OpaqueTokens together with
+	// ClientIDs. Authgear's userinfo answer does not say which client a
+	// token was issued to, so the allow-list cannot be enforced on opaque
+	// tokens: with this set, an opaque token of any client of the project
+	// passes (JWTs are still checked). Without it, NewAuthgear refuses
+	// OpaqueTokens with ClientIDs.
+	UnsafeOpaqueTokensAnyClient bool
 
 	// CacheSize bounds the verified-token cache. Default DefaultCacheSize;
 	// negative turns the cache off.
@@ -50,6 +58,11 @@ type AuthgearConfig struct {
 	// RefreshInterval is how often the JWKS is fetched anyway. Default 15
 	// minutes.
 	RefreshInterval time.Duration
+
+	// InsecureAllowHTTP accepts an http:// Endpoint (and discovered URLs)
+	// on a host that is not loopback. Default: refused with ErrInsecureURL;
+	// loopback hosts (127.0.0.0/8, ::1, localhost) are always allowed.
+	InsecureAllowHTTP bool
 
 	// Now is the clock. Default time.Now.
 	Now func() time.Time
@@ -114,6 +127,7 @@ type Authgear struct {
 	keys        *remoteKeys
 	cache       *tokenCache[*AuthgearClaims]
 	opaque      bool
+	opaqueAny   bool // opaque tokens of any client, despite clientIDs
 	opaqueTTL   time.Duration
 	http        *http.Client
 	now         func() time.Time
@@ -127,14 +141,21 @@ func NewAuthgear(ctx context.Context, cfg AuthgearConfig) (*Authgear, error) {
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" {
 		return nil, configError("Endpoint %q must be the project's origin, such as https://myapp.authgear.cloud", cfg.Endpoint)
 	}
+	if err := checkURL("Endpoint", cfg.Endpoint, cfg.InsecureAllowHTTP); err != nil {
+		return nil, err
+	}
 	issuer := u.Scheme + "://" + u.Host
 	if cfg.Leeway < 0 || cfg.Leeway > 10*time.Minute {
 		return nil, configError("Leeway %v outside [0, 10m]", cfg.Leeway)
 	}
+	if cfg.OpaqueTokens && len(cfg.ClientIDs) > 0 && !cfg.UnsafeOpaqueTokensAnyClient {
+		return nil, configError("OpaqueTokens with ClientIDs: Authgear's userinfo does not say which client an opaque token belongs to, so the allow-list cannot hold for them; issue JWT access tokens, or set UnsafeOpaqueTokensAnyClient")
+	}
 	a := &Authgear{
-		issuer: issuer, clientIDs: cfg.ClientIDs, opaque: cfg.OpaqueTokens,
-		times:   timeChecks{leeway: orDefault(cfg.Leeway, time.Minute), requireExp: true},
-		maxSize: cfg.MaxTokenSize, http: cfg.HTTPClient, now: cfg.Now, opaqueTTL: orDefault(cfg.OpaqueCacheTTL, 30*time.Second),
+		issuer: issuer, clientIDs: slices.Clone(cfg.ClientIDs), opaque: cfg.OpaqueTokens,
+		opaqueAny: cfg.OpaqueTokens && cfg.UnsafeOpaqueTokensAnyClient,
+		times:     timeChecks{leeway: orDefault(cfg.Leeway, time.Minute), requireExp: true},
+		maxSize:   cfg.MaxTokenSize, http: cfg.HTTPClient, now: cfg.Now, opaqueTTL: orDefault(cfg.OpaqueCacheTTL, 30*time.Second),
 	}
 	if a.maxSize <= 0 {
 		a.maxSize = DefaultMaxTokenSize
@@ -148,6 +169,14 @@ func NewAuthgear(ctx context.Context, cfg AuthgearConfig) (*Authgear, error) {
 	disc, err := discover(ctx, a.http, issuer)
 	if err != nil {
 		return nil, err
+	}
+	if err := checkURL("discovered jwks_uri", disc.JWKSURI, cfg.InsecureAllowHTTP); err != nil {
+		return nil, err
+	}
+	if disc.Userinfo != "" {
+		if err := checkURL("discovered userinfo_endpoint", disc.Userinfo, cfg.InsecureAllowHTTP); err != nil {
+			return nil, err
+		}
 	}
 	a.userinfoURL = disc.Userinfo
 	a.keys, err = newRemoteKeys(ctx, disc.JWKSURI, remoteOptions{
@@ -177,65 +206,92 @@ func (a *Authgear) Close() { a.keys.close() }
 // Issuer returns the issuer tokens must carry.
 func (a *Authgear) Issuer() string { return a.issuer }
 
+// ClientIDs returns a copy of the client allow-list; empty means tokens of
+// every client of the project are accepted.
+func (a *Authgear) ClientIDs() []string { return slices.Clone(a.clientIDs) }
+
+// AcceptsClient reports whether an access token issued to client id passes
+// the client check: true when there is no allow-list or id is on it.
+func (a *Authgear) AcceptsClient(id string) bool {
+	return len(a.clientIDs) == 0 || slices.Contains(a.clientIDs, id)
+}
+
+// RestrictedTo reports whether every token Verify accepts, JWT or opaque,
+// was issued to one of ids: there is an allow-list, all of it is among
+// ids, and opaque tokens are not accepted from any client
+// (UnsafeOpaqueTokensAnyClient). The middleware uses it to check that the
+// verifier speaks only for its own client.
+func (a *Authgear) RestrictedTo(ids ...string) bool {
+	if len(a.clientIDs) == 0 || a.opaqueAny {
+		return false
+	}
+	for _, c := range a.clientIDs {
+		if !slices.Contains(ids, c) {
+			return false
+		}
+	}
+	return true
+}
+
 // Verify checks an access token and returns its claims. A refused token
 // gives an error wrapping ErrInvalidToken and one specific sentinel; a
 // failure to check (JWKS or userinfo unreachable) wraps ErrUnavailable.
 func (a *Authgear) Verify(ctx context.Context, token string) (*AuthgearClaims, error) {
 	now := a.now()
-	if c, ok := a.cache.get(token, now); ok {
+	if c, ok := a.cache.get(token, now, a.keys); ok {
 		return c, nil
 	}
 	if a.opaque && strings.Count(token, ".") != 2 {
 		return a.verifyOpaque(ctx, token, now)
 	}
-	c, err := a.verifyJWT(ctx, token, now)
+	c, k, err := a.verifyJWT(ctx, token, now)
 	if err != nil {
 		return nil, err
 	}
-	a.cache.put(token, c, c.ExpiresAt.Add(a.times.leeway), now)
+	a.cache.put(token, c, k, c.ExpiresAt.Add(a.times.leeway), now)
 	return c, nil
 }
 
-func (a *Authgear) verifyJWT(ctx context.Context, token string, now time.Time) (*AuthgearClaims, error) {
+func (a *Authgear) verifyJWT(ctx context.Context, token string, now time.Time) (*AuthgearClaims, *key, error) {
 	jws, err := parseCompact(token, a.maxSize)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if jws.hdr.Kid == "" {
-		return nil, invalid(ErrUnknownKey, "no kid header")
+		return nil, nil, invalid(ErrUnknownKey, "no kid header")
 	}
 	if t := jws.hdr.Typ; t != "" && !strings.EqualFold(t, "at+jwt") && !strings.EqualFold(t, "application/at+jwt") {
-		return nil, invalid(ErrTokenType, "typ %q is not an access token", t)
+		return nil, nil, invalid(ErrTokenType, "typ %q is not an access token", t)
 	}
-	raw, err := verifiedPayload(ctx, jws, a.keys)
+	raw, k, err := verifiedPayload(ctx, jws, a.keys)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var p authgearPayload
 	if err := scanAuthgearClaims(raw, &p); err != nil {
-		return nil, invalid(ErrMalformed, "claims: %v", err)
+		return nil, nil, invalid(ErrMalformed, "claims: %v", err)
 	}
 	if p.Issuer != a.issuer {
-		return nil, invalid(ErrIssuer, "iss %q, want %q", p.Issuer, a.issuer)
+		return nil, nil, invalid(ErrIssuer, "iss %q, want %q", p.Issuer, a.issuer)
 	}
 	if !p.Audience.contains(a.issuer) {
-		return nil, invalid(ErrAudience, "aud does not contain %q", a.issuer)
+		return nil, nil, invalid(ErrAudience, "aud does not contain %q", a.issuer)
 	}
 	if err := a.times.check(&p.registered, now); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if p.Subject == "" {
-		return nil, invalid(ErrMissingClaim, "sub")
+		return nil, nil, invalid(ErrMissingClaim, "sub")
 	}
 	if len(a.clientIDs) > 0 && !slices.Contains(a.clientIDs, p.ClientID) {
-		return nil, invalid(ErrClientID, "client_id %q", p.ClientID)
+		return nil, nil, invalid(ErrClientID, "client_id %q", p.ClientID)
 	}
 	return &AuthgearClaims{
 		Subject: p.Subject, ClientID: p.ClientID, Scopes: splitScope(p.Scope),
 		ExpiresAt: p.Expiry.t, IssuedAt: p.IssuedAt.t, AuthTime: p.AuthTime.t, TokenID: p.TokenID,
 		IsAnonymous: p.IsAnonymous, IsVerified: p.IsVerified, CanReauthenticate: p.CanReauthenticate,
 		Roles: p.Roles, raw: raw,
-	}, nil
+	}, k, nil
 }
 
 // verifyOpaque asks userinfo about an opaque token and caches the answer
@@ -265,12 +321,12 @@ func (a *Authgear) verifyOpaque(ctx context.Context, token string, now time.Time
 		return nil, fmt.Errorf("%w: userinfo answered %d", ErrUnavailable, resp.StatusCode)
 	}
 	var p authgearPayload
-	if err := json.Unmarshal(body, &p); err != nil || p.Subject == "" {
+	if err := scanAuthgearClaims(body, &p); err != nil || p.Subject == "" {
 		return nil, fmt.Errorf("%w: userinfo answered no subject", ErrUnavailable)
 	}
 	c := &AuthgearClaims{Subject: p.Subject, IsAnonymous: p.IsAnonymous, IsVerified: p.IsVerified,
 		CanReauthenticate: p.CanReauthenticate, Roles: p.Roles, Opaque: true, ExpiresAt: now.Add(a.opaqueTTL), raw: body}
-	a.cache.put(token, c, c.ExpiresAt, now)
+	a.cache.put(token, c, nil, c.ExpiresAt, now)
 	return c, nil
 }
 

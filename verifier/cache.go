@@ -31,6 +31,14 @@ type cached[T any] struct {
 	token string
 	v     T
 	exp   time.Time
+	key   *key // the key that verified the token; nil for answers of an endpoint
+}
+
+// keyHolder says whether a key still belongs to a verifier's key set. A
+// cached verification stands only while its key does: a key withdrawn from
+// the JWKS takes the tokens it verified with it.
+type keyHolder interface {
+	holds(k *key, now time.Time) bool
 }
 
 // newTokenCache returns a cache of max entries: DefaultCacheSize for 0,
@@ -45,7 +53,9 @@ func newTokenCache[T any](max int) *tokenCache[T] {
 	return &tokenCache[T]{seed: maphash.MakeSeed(), m: make(map[uint64]cached[T], min(max, 1024)), max: max}
 }
 
-func (c *tokenCache[T]) get(tok string, now time.Time) (T, bool) {
+// get returns the cached value for tok, if it has not expired and its key
+// is still held by keys.
+func (c *tokenCache[T]) get(tok string, now time.Time, keys keyHolder) (T, bool) {
 	var zero T
 	if c == nil {
 		return zero, false
@@ -60,10 +70,13 @@ func (c *tokenCache[T]) get(tok string, now time.Time) (T, bool) {
 	if !ok || e.token != tok || !now.Before(e.exp) {
 		return zero, false
 	}
+	if e.key != nil && !keys.holds(e.key, now) {
+		return zero, false
+	}
 	return e.v, true
 }
 
-func (c *tokenCache[T]) put(tok string, v T, exp, now time.Time) {
+func (c *tokenCache[T]) put(tok string, v T, k *key, exp, now time.Time) {
 	if c == nil || !now.Before(exp) {
 		return
 	}
@@ -73,7 +86,7 @@ func (c *tokenCache[T]) put(tok string, v T, exp, now time.Time) {
 	if _, ok := c.m[h]; !ok && len(c.m) >= c.max {
 		c.evictLocked(now)
 	}
-	c.m[h] = cached[T]{token: tok, v: v, exp: exp}
+	c.m[h] = cached[T]{token: tok, v: v, exp: exp, key: k}
 }
 
 // evictLocked removes expired entries among a bounded sample, or one

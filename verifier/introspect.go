@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 )
@@ -22,9 +23,21 @@ type IntrospectionConfig struct {
 	ClientID, ClientSecret string
 	// TokenTypeHint is sent as token_type_hint when set.
 	TokenTypeHint string
-	// Issuer and Audience, when set, must match the answer's iss and aud.
-	Issuer   string
-	Audience []string
+	// Issuer, when set, must equal the answer's iss.
+	Issuer string
+	// Audience: the answer's aud must contain one of these. ClientIDs: the
+	// answer's client_id (the client the token was issued to) must be one
+	// of these. At least one of the two is required unless
+	// UnsafeSkipAudienceCheck: an introspection endpoint vouches for the
+	// tokens of every client of its server, not only this app's.
+	Audience  []string
+	ClientIDs []string
+	// UnsafeSkipAudienceCheck accepts tokens issued to any client of the
+	// introspection server for any audience.
+	UnsafeSkipAudienceCheck bool
+	// InsecureAllowHTTP accepts an http:// URL on a host that is not
+	// loopback. Default: refused with ErrInsecureURL.
+	InsecureAllowHTTP bool
 	// LoginID says which field of the answer is the login ID (default
 	// "email"; many servers answer "username").
 	LoginID LoginID
@@ -50,9 +63,11 @@ type Introspection struct {
 
 // NewIntrospection checks cfg.
 func NewIntrospection(cfg IntrospectionConfig) (*Introspection, error) {
-	u, err := url.Parse(cfg.URL)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return nil, configError("URL %q is not an http(s) URL", cfg.URL)
+	if err := checkURL("URL", cfg.URL, cfg.InsecureAllowHTTP); err != nil {
+		return nil, err
+	}
+	if len(cfg.Audience) == 0 && len(cfg.ClientIDs) == 0 && !cfg.UnsafeSkipAudienceCheck {
+		return nil, configError("Audience or ClientIDs is required (or set UnsafeSkipAudienceCheck): the endpoint answers for tokens of other clients too")
 	}
 	if cfg.ClientID == "" || cfg.ClientSecret == "" {
 		return nil, configError("ClientID and ClientSecret are required: introspection endpoints must not answer strangers")
@@ -76,7 +91,7 @@ func NewIntrospection(cfg IntrospectionConfig) (*Introspection, error) {
 // token gives ErrInactive; an endpoint that fails, ErrUnavailable.
 func (in *Introspection) VerifyLegacy(ctx context.Context, token string) (*LegacyIdentity, error) {
 	now := in.now()
-	if id, ok := in.cache.get(token, now); ok {
+	if id, ok := in.cache.get(token, now, nil); ok {
 		return id, nil
 	}
 	if token == "" || len(token) > in.cfg.MaxTokenSize {
@@ -102,17 +117,14 @@ func (in *Introspection) VerifyLegacy(ctx context.Context, token string) (*Legac
 	if resp.StatusCode != http.StatusOK {
 		return nil, fmt.Errorf("%w: introspection answered %d", ErrUnavailable, resp.StatusCode)
 	}
-	var reg struct {
-		registered
-		Active *bool `json:"active"`
-	}
+	var reg introspection
 	var claims map[string]any
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
-	if json.Unmarshal(body, &reg) != nil || dec.Decode(&claims) != nil || reg.Active == nil {
+	if scanClaims(body, &reg) != nil || dec.Decode(&claims) != nil || !reg.hasActive {
 		return nil, fmt.Errorf("%w: introspection answer is not RFC 7662 JSON", ErrUnavailable)
 	}
-	if !*reg.Active {
+	if !reg.active {
 		return nil, invalid(ErrInactive, "introspection says inactive")
 	}
 	if in.cfg.Issuer != "" && reg.Issuer != in.cfg.Issuer {
@@ -120,6 +132,9 @@ func (in *Introspection) VerifyLegacy(ctx context.Context, token string) (*Legac
 	}
 	if len(in.cfg.Audience) > 0 && !containsAny(reg.Audience, in.cfg.Audience) {
 		return nil, invalid(ErrAudience, "aud does not name this app")
+	}
+	if len(in.cfg.ClientIDs) > 0 && !slices.Contains(in.cfg.ClientIDs, reg.clientID) {
+		return nil, invalid(ErrClientID, "client_id %q", reg.clientID)
 	}
 	if reg.Expiry.present && !now.Before(reg.Expiry.t) {
 		return nil, invalid(ErrExpired, "")
@@ -137,8 +152,30 @@ func (in *Introspection) VerifyLegacy(ctx context.Context, token string) (*Legac
 	if reg.Expiry.present && reg.Expiry.t.Before(until) {
 		until = reg.Expiry.t
 	}
-	in.cache.put(token, id, until, now)
+	in.cache.put(token, id, nil, until, now)
 	return id, nil
+}
+
+// introspection is the part of an RFC 7662 answer the checks read, names
+// matched exactly.
+type introspection struct {
+	registered
+	active, hasActive bool
+	clientID          string
+}
+
+func (p *introspection) field(s *scanner, k string) (uint32, error) {
+	var err error
+	switch k {
+	case "active":
+		p.active, err = s.boolean()
+		p.hasActive = err == nil
+		return 1 << 14, err
+	case "client_id":
+		p.clientID, err = s.optStr()
+		return 1 << 15, err
+	}
+	return p.registered.field(s, k)
 }
 
 func containsAny(a audience, want []string) bool {

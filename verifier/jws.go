@@ -169,18 +169,19 @@ func (c *compact) verify(k *key) error {
 }
 
 // verifiedPayload finds c's key, checks the signature, and decodes the
-// payload: the part every JWT verifier here shares.
-func verifiedPayload(ctx context.Context, c *compact, keys keySource) ([]byte, error) {
+// payload: the part every JWT verifier here shares. It returns the key too,
+// so the verification is cached only as long as the key is in the set.
+func verifiedPayload(ctx context.Context, c *compact, keys keySource) ([]byte, *key, error) {
 	k, err := keys.lookup(ctx, c.hdr.Kid)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if err := c.verify(k); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	raw, err := b64decode(c.payload)
 	if err != nil {
-		return nil, invalid(ErrMalformed, "payload is not base64url")
+		return nil, nil, invalid(ErrMalformed, "payload is not base64url")
 	}
-	return raw, nil
+	return raw, k, nil
 }

@@ -5,11 +5,13 @@ import (
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/ed25519"
+	"crypto/hmac"
 	"crypto/rsa"
 	"encoding/pem"
 	"errors"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/lestrrat-go/jwx/v2/jwk"
 )
@@ -26,26 +28,40 @@ type key struct {
 
 func (k *key) allows(alg string) bool { return slices.Contains(k.algs, alg) }
 
+// same reports whether two keys verify exactly the same signatures.
+func (k *key) same(o *key) bool {
+	if k.kid != o.kid || !slices.Equal(k.algs, o.algs) {
+		return false
+	}
+	switch {
+	case k.rsa != nil:
+		return o.rsa != nil && k.rsa.Equal(o.rsa)
+	case k.ec != nil:
+		return o.ec != nil && k.ec.Equal(o.ec)
+	case k.ed != nil:
+		return o.ed != nil && k.ed.Equal(o.ed)
+	}
+	return o.secret != nil && hmac.Equal(k.secret, o.secret)
+}
+
 // keySource finds the key for a kid. kid may be "" when the source holds
 // exactly one key and the token names none.
 type keySource interface {
 	lookup(ctx context.Context, kid string) (*key, error)
+	keyHolder
 }
-
-// minRSABits is the smallest RSA modulus accepted for verification.
-const minRSABits = 2048
 
 // newKey binds a public key (or HMAC secret) to the allowed algorithms of
 // its family. A JWK "alg" narrows them to that one algorithm, which must
 // itself be allowed.
 func newKey(kid string, raw any, jwkAlg string, allowed []string) (*key, error) {
+	if err := checkMaterial(raw); err != nil {
+		return nil, fmt.Errorf("%w: key %q: %v", errMalformedKey, kid, err)
+	}
 	k := &key{kid: kid}
 	family := ""
 	switch pub := raw.(type) {
 	case *rsa.PublicKey:
-		if pub.N.BitLen() < minRSABits {
-			return nil, fmt.Errorf("RSA key %q has %d bits, want at least %d", kid, pub.N.BitLen(), minRSABits)
-		}
 		k.rsa, family = pub, "RSA"
 	case *ecdsa.PublicKey:
 		k.ec, family = pub, "EC"
@@ -85,48 +101,11 @@ func newKey(kid string, raw any, jwkAlg string, allowed []string) (*key, error) 
 	return k, nil
 }
 
-// keysFromSet converts a JWK set into keys. Keys that fit none of the
-// allowed algorithms (an encryption key, another family) are skipped; a
-// private key in a JWKS is an error, so a leaked private set is noticed.
-func keysFromSet(set jwk.Set, allowed []string) (map[string]*key, error) {
-	out := make(map[string]*key, set.Len())
-	var skipped []string
-	for i := 0; i < set.Len(); i++ {
-		jk, _ := set.Key(i)
-		if use := jk.KeyUsage(); use != "" && use != "sig" {
-			continue
-		}
-		var raw any
-		if err := jk.Raw(&raw); err != nil {
-			skipped = append(skipped, fmt.Sprintf("%q: %v", jk.KeyID(), err))
-			continue
-		}
-		switch raw.(type) {
-		case *rsa.PrivateKey, *ecdsa.PrivateKey, ed25519.PrivateKey:
-			return nil, fmt.Errorf("key %q is a private key; a JWKS must hold public keys only", jk.KeyID())
-		}
-		alg := ""
-		if a := jk.Algorithm(); a != nil {
-			alg = a.String()
-		}
-		k, err := newKey(jk.KeyID(), raw, alg, allowed)
-		if err != nil {
-			skipped = append(skipped, err.Error())
-			continue
-		}
-		if _, dup := out[k.kid]; dup {
-			return nil, fmt.Errorf("two keys with kid %q", k.kid)
-		}
-		out[k.kid] = k
-	}
-	if len(out) == 0 {
-		return nil, fmt.Errorf("no usable signing key (skipped: %v)", skipped)
-	}
-	return out, nil
-}
-
 // staticKeys is a fixed set of keys.
 type staticKeys map[string]*key
+
+// holds is always true: a static set never changes.
+func (s staticKeys) holds(*key, time.Time) bool { return true }
 
 func (s staticKeys) lookup(_ context.Context, kid string) (*key, error) {
 	if k, ok := s[kid]; ok {

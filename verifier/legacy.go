@@ -82,6 +82,11 @@ type JWTConfig struct {
 	// LoginID says which verified claim is the Authgear login ID.
 	LoginID LoginID
 
+	// InsecureAllowHTTP accepts http:// for JWKSURL, the Discovery issuer
+	// and the JWKS it names on a host that is not loopback. Default:
+	// refused with ErrInsecureURL.
+	InsecureAllowHTTP bool
+
 	CacheSize       int           // verified-token cache; default DefaultCacheSize, negative: off
 	MaxTokenSize    int           // default DefaultMaxTokenSize
 	HTTPClient      *http.Client  // default: 10 s timeout
@@ -173,9 +178,14 @@ func NewJWT(ctx context.Context, cfg JWTConfig) (*JWT, error) {
 		if err != nil {
 			return nil, configError("JWKS: %v", err)
 		}
-		keys, err := keysFromSet(set, allowed)
+		keys, malformed, err := keysFromSet(set, allowed)
 		if err != nil {
 			return nil, configError("JWKS: %v", err)
+		}
+		if len(malformed) > 0 {
+			// A static set is the team's own: a bad key in it is a mistake
+			// to fix now, not a key to drop quietly.
+			return nil, configError("JWKS: %s", firstMalformed(malformed))
 		}
 		v.keys = staticKeys(keys)
 	case len(cfg.PublicKeysPEM) > 0:
@@ -190,11 +200,17 @@ func NewJWT(ctx context.Context, cfg JWTConfig) (*JWT, error) {
 			if cfg.Issuer == "" {
 				return nil, configError("Discovery needs Issuer")
 			}
+			if err := checkURL("Issuer (Discovery)", cfg.Issuer, cfg.InsecureAllowHTTP); err != nil {
+				return nil, err
+			}
 			d, err := discover(ctx, hc, strings.TrimSuffix(cfg.Issuer, "/"))
 			if err != nil {
 				return nil, err
 			}
 			url = d.JWKSURI
+		}
+		if err := checkURL("JWKS URL", url, cfg.InsecureAllowHTTP); err != nil {
+			return nil, err
 		}
 		r, err := newRemoteKeys(ctx, url, remoteOptions{client: hc, allowed: allowed,
 			cooldown: orDefault(cfg.RefetchCooldown, time.Minute), timeout: 10 * time.Second,
@@ -217,21 +233,22 @@ func (v *JWT) Close() {
 // VerifyLegacy checks a legacy JWT and returns the identity it vouches for.
 func (v *JWT) VerifyLegacy(ctx context.Context, token string) (*LegacyIdentity, error) {
 	now := v.now()
-	if id, ok := v.cache.get(token, now); ok {
+	if id, ok := v.cache.get(token, now, v.keys); ok {
 		return id, nil
 	}
 	jws, err := parseCompact(token, v.maxSize)
 	if err != nil {
 		return nil, err
 	}
-	raw, err := verifiedPayload(ctx, jws, v.keys)
+	raw, k, err := verifiedPayload(ctx, jws, v.keys)
 	if err != nil {
 		return nil, err
 	}
 	var reg registered
 	var claims map[string]any
-	if json.Unmarshal(raw, &reg) != nil {
-		return nil, invalid(ErrMalformed, "registered claims of the wrong type")
+	if err := scanClaims(raw, &reg); err != nil {
+		// Names match exactly and a registered claim may appear once.
+		return nil, invalid(ErrMalformed, "registered claims: %v", err)
 	}
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
@@ -251,7 +268,11 @@ func (v *JWT) VerifyLegacy(ctx context.Context, token string) (*LegacyIdentity, 
 	if !reg.Expiry.present {
 		exp = now.Add(5 * time.Minute) // no exp: re-verify now and then
 	}
-	v.cache.put(token, id, exp.Add(v.times.leeway), now)
+	if v.times.maxAge > 0 && reg.IssuedAt.t.Add(v.times.maxAge).Before(exp) {
+		// MaxAge is a check like exp: the cache must not outlive it.
+		exp = reg.IssuedAt.t.Add(v.times.maxAge)
+	}
+	v.cache.put(token, id, k, exp.Add(v.times.leeway), now)
 	return id, nil
 }
 

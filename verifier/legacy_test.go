@@ -276,11 +276,11 @@ func TestStaticKeysAndPEM(t *testing.T) {
 func TestNormalizeLoginID(t *testing.T) {
 	t.Parallel()
 	ok := map[[2]string]string{
-		{"email", "Alice@Example.com"}:   "Alice@Example.com",
-		{"phone", "+852 9123-4567"}:      "+85291234567",
-		{"phone", "+1 (415) 555-0100"}:   "+14155550100",
-		{"phone", "0044 20 7946 0958"}:   "+442079460958",
-		{"username", "alice"}:            "alice",
+		{"email", "Alice@Example.com"}: "Alice@Example.com",
+		{"phone", "+852 9123-4567"}:    "+85291234567",
+		{"phone", "+1 (415) 555-0100"}: "+14155550100",
+		{"phone", "0044 20 7946 0958"}: "+442079460958",
+		{"username", "alice"}:          "alice",
 	}
 	for in, want := range ok {
 		if got, err := verifier.NormalizeLoginID(in[0], in[1]); err != nil || got != want {
@@ -312,7 +312,7 @@ func TestIntrospection(t *testing.T) {
 		w.Header().Set("Content-Type", "application/json")
 		switch r.PostForm.Get("token") {
 		case "good":
-			_, _ = w.Write([]byte(`{"active":true,"sub":"42","username":"alice@example.com","email_verified":true,"exp":` +
+			_, _ = w.Write([]byte(`{"active":true,"sub":"42","client_id":"web-app","username":"alice@example.com","email_verified":true,"exp":` +
 				json.Number(strings.TrimSpace(itoa(time.Now().Add(time.Hour).Unix()))).String() + `,"iss":"https://legacy.example.com"}`))
 		default:
 			_, _ = w.Write([]byte(`{"active":false}`))
@@ -320,7 +320,7 @@ func TestIntrospection(t *testing.T) {
 	}))
 	defer srv.Close()
 	in, err := verifier.NewIntrospection(verifier.IntrospectionConfig{URL: srv.URL, ClientID: "app", ClientSecret: "s3cret",
-		Issuer: "https://legacy.example.com", LoginID: verifier.LoginID{Claim: "username"}})
+		Issuer: "https://legacy.example.com", ClientIDs: []string{"web-app"}, LoginID: verifier.LoginID{Claim: "username"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -336,7 +336,12 @@ func TestIntrospection(t *testing.T) {
 	if _, err := in.VerifyLegacy(bg(t), "revoked"); !errors.Is(err, verifier.ErrInactive) {
 		t.Errorf("inactive token: %v", err)
 	}
-	bad, _ := verifier.NewIntrospection(verifier.IntrospectionConfig{URL: srv.URL, ClientID: "app", ClientSecret: "wrong"})
+	other, _ := verifier.NewIntrospection(verifier.IntrospectionConfig{URL: srv.URL, ClientID: "app", ClientSecret: "s3cret",
+		ClientIDs: []string{"mobile-app"}, LoginID: verifier.LoginID{Claim: "username"}})
+	if _, err := other.VerifyLegacy(bg(t), "good"); !errors.Is(err, verifier.ErrClientID) {
+		t.Errorf("token of another client: %v, want ErrClientID", err)
+	}
+	bad, _ := verifier.NewIntrospection(verifier.IntrospectionConfig{URL: srv.URL, ClientID: "app", ClientSecret: "wrong", UnsafeSkipAudienceCheck: true})
 	if _, err := bad.VerifyLegacy(bg(t), "good"); !errors.Is(err, verifier.ErrUnavailable) || errors.Is(err, verifier.ErrInvalidToken) {
 		t.Errorf("endpoint refusing us: %v, want ErrUnavailable", err)
 	}

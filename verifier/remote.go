@@ -43,9 +43,10 @@ type remoteKeys struct {
 }
 
 type keySnapshot struct {
-	set    jwk.Set
-	keys   map[string]*key
-	loaded time.Time
+	set       jwk.Set
+	keys      map[string]*key
+	malformed map[string]string // kid → why the set's key of that kid is unusable
+	loaded    time.Time
 }
 
 type flight struct {
@@ -66,11 +67,15 @@ type remoteOptions struct {
 func newRemoteKeys(ctx context.Context, url string, o remoteOptions) (*remoteKeys, error) {
 	bg, stop := context.WithCancel(context.Background())
 	cache := jwk.NewCache(bg)
-	if err := cache.Register(url,
+	opts := []jwk.RegisterOption{
 		jwk.WithHTTPClient(o.client),
 		jwk.WithMinRefreshInterval(o.refreshInterval),
 		jwk.WithRefreshInterval(o.refreshInterval),
-	); err != nil {
+	}
+	for _, p := range fetchParseOptions {
+		opts = append(opts, p)
+	}
+	if err := cache.Register(url, opts...); err != nil {
 		stop()
 		return nil, configError("JWKS URL %q: %v", url, err)
 	}
@@ -100,6 +105,9 @@ func (r *remoteKeys) lookup(ctx context.Context, kid string) (*key, error) {
 			}
 			return k, nil
 		}
+		if why, ok := s.malformed[kid]; ok {
+			return nil, invalid(ErrUnknownKey, "kid %q names a malformed key of the set (%s)", kid, why)
+		}
 	}
 	// Unknown kid: join a fetch under way, or start one if the cool-down
 	// allows, or give up at once.
@@ -123,6 +131,21 @@ func (r *remoteKeys) lookup(ctx context.Context, kid string) (*key, error) {
 		return k, nil
 	}
 	return nil, invalid(ErrUnknownKey, "kid %q", kid)
+}
+
+// holds reports whether k is in the current key set, so a cached
+// verification made with a key that a refresh withdrew no longer counts.
+// Like lookup, it picks up the cache's background refresh when the
+// snapshot is old, so a cache hit alone keeps the set current.
+func (r *remoteKeys) holds(k *key, now time.Time) bool {
+	s := r.snap.Load()
+	if s == nil {
+		return false
+	}
+	if now.Sub(s.loaded) > r.sync {
+		r.syncSoon()
+	}
+	return s.keys[k.kid] == k
 }
 
 func (s *keySnapshot) find(kid string) *key {
@@ -180,14 +203,23 @@ func (r *remoteKeys) startLocked(force bool) *flight {
 func (r *remoteKeys) install(set jwk.Set) error {
 	old := r.snap.Load()
 	if old != nil && old.set == set {
-		r.snap.Store(&keySnapshot{set: set, keys: old.keys, loaded: r.now()})
+		r.snap.Store(&keySnapshot{set: set, keys: old.keys, malformed: old.malformed, loaded: r.now()})
 		return nil
 	}
-	keys, err := keysFromSet(set, r.allowed)
+	keys, malformed, err := keysFromSet(set, r.allowed)
 	if err != nil {
 		return fmt.Errorf("%w: JWKS %s: %v", ErrUnavailable, r.url, err)
 	}
-	r.snap.Store(&keySnapshot{set: set, keys: keys, loaded: r.now()})
+	if old != nil {
+		// A key that is still published keeps its identity, and with it
+		// the cached verifications it made; a withdrawn one loses them.
+		for kid, k := range keys {
+			if prev, ok := old.keys[kid]; ok && prev.same(k) {
+				keys[kid] = prev
+			}
+		}
+	}
+	r.snap.Store(&keySnapshot{set: set, keys: keys, malformed: malformed, loaded: r.now()})
 	return nil
 }
 

@@ -1,0 +1,147 @@
+package verifier
+
+import (
+	"errors"
+	"strconv"
+)
+
+// claimSet is a struct of claims the scanner fills: field reads the value
+// of claim k and returns the claim's bit (0 for a claim it skips), so a
+// claim it knows given twice is refused. Names match exactly: "AUD" is not
+// "aud" (encoding/json would say it is).
+type claimSet interface {
+	field(s *scanner, k string) (uint32, error)
+}
+
+// scanClaims fills c from raw, a JSON object of claims.
+func scanClaims(raw []byte, c claimSet) error {
+	s := &scanner{b: raw}
+	if err := s.expect('{'); err != nil {
+		return err
+	}
+	var seen uint32
+	if s.peek() == '}' {
+		s.i++
+	} else {
+		for {
+			k, err := s.str()
+			if err != nil {
+				return err
+			}
+			if err := s.expect(':'); err != nil {
+				return err
+			}
+			bit, err := c.field(s, k)
+			if err != nil {
+				return err
+			}
+			if bit != 0 {
+				if seen&bit != 0 {
+					return errors.New("duplicate claim " + strconv.Quote(k))
+				}
+				seen |= bit
+			}
+			if c := s.peek(); c == ',' {
+				s.i++
+				continue
+			} else if c == '}' {
+				s.i++
+				break
+			}
+			return errSyntax
+		}
+	}
+	if s.ws(); s.i != len(s.b) {
+		return errSyntax
+	}
+	return nil
+}
+
+// scanAuthgearClaims fills p from raw, a JSON object of claims.
+func scanAuthgearClaims(raw []byte, p *authgearPayload) error { return scanClaims(raw, p) }
+
+// field reads the registered claims; every other claim is skipped.
+func (r *registered) field(s *scanner, k string) (uint32, error) {
+	var err error
+	switch k {
+	case "iss":
+		r.Issuer, err = s.optStr()
+		return 1 << 0, err
+	case "sub":
+		r.Subject, err = s.optStr()
+		return 1 << 1, err
+	case "aud":
+		return 1 << 2, s.aud(&r.Audience)
+	case "exp":
+		return 1 << 3, s.date(&r.Expiry)
+	case "nbf":
+		return 1 << 4, s.date(&r.NotBefore)
+	case "iat":
+		return 1 << 5, s.date(&r.IssuedAt)
+	case "jti":
+		r.TokenID, err = s.optStr()
+		return 1 << 6, err
+	}
+	return 0, s.skip(1)
+}
+
+// field reads the claims of an Authgear access token (or userinfo
+// answer); unknown claims are skipped.
+func (p *authgearPayload) field(s *scanner, k string) (uint32, error) {
+	var err error
+	switch k {
+	case "client_id":
+		p.ClientID, err = s.optStr()
+		return 1 << 7, err
+	case "scope":
+		p.Scope, err = s.optStr()
+		return 1 << 8, err
+	case "auth_time":
+		return 1 << 9, s.date(&p.AuthTime)
+	case claimPrefix + "is_anonymous":
+		p.IsAnonymous, err = s.optBool()
+		return 1 << 10, err
+	case claimPrefix + "is_verified":
+		p.IsVerified, err = s.optBool()
+		return 1 << 11, err
+	case claimPrefix + "can_reauthenticate":
+		p.CanReauthenticate, err = s.optBool()
+		return 1 << 12, err
+	case claimPrefix + "roles":
+		p.Roles, err = s.strings()
+		return 1 << 13, err
+	}
+	return p.registered.field(s, k)
+}
+
+// optStr reads a string or null (encoding/json leaves the field as it is
+// for null; so does this).
+func (s *scanner) optStr() (string, error) {
+	if s.null() {
+		return "", nil
+	}
+	return s.str()
+}
+
+func (s *scanner) optBool() (bool, error) {
+	if s.null() {
+		return false, nil
+	}
+	return s.boolean()
+}
+
+func (s *scanner) aud(a *audience) error {
+	switch s.peek() {
+	case '"':
+		v, err := s.str()
+		*a = audience{v}
+		return err
+	case 'n':
+		s.null()
+		*a = nil
+		return nil
+	}
+	l, err := s.strings()
+	*a = l
+	return err
+}
