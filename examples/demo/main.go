@@ -6,11 +6,22 @@
 //
 // It starts a fake Authgear (authgeartest) with seeded users, a small
 // legacy login system that issues HS256 session tokens, and an app wrapped
-// by the agmigrate middleware. With AUTHGEAR_ENDPOINT, AUTHGEAR_PROJECT_ID,
-// AUTHGEAR_ADMIN_KEY_FILE, AUTHGEAR_ADMIN_KEY_ID and AUTHGEAR_CLIENT_ID set,
-// the same app runs against that real Authgear project instead (the users
-// in DEMO_LOGIN_IDS, default alice@example.com and bob@example.com, must
-// exist there; steps that count the fake's calls are skipped).
+// by the agmigrate middleware. It says why it uses the fake.
+//
+// With the AUTHGEAR_* variables the agmigrate command reads set, the same
+// app runs against that real Authgear project instead:
+//
+//	AUTHGEAR_ENDPOINT        the public origin, e.g. https://myapp.authgear.cloud
+//	AUTHGEAR_ADMIN_URL       self-hosted only: the admin listener, e.g. http://authgear:3002
+//	AUTHGEAR_PROJECT_ID      the project ID, e.g. myapp
+//	AUTHGEAR_ADMIN_KEY_FILE  the Admin API key (PEM or JWK set)
+//	AUTHGEAR_ADMIN_KEY_ID    its key ID
+//	AUTHGEAR_CLIENT_ID       a first-party OAuth client
+//
+// The users in DEMO_LOGIN_IDS (default alice@example.com and
+// bob@example.com) must exist there, and createSession must be enabled;
+// steps that count the fake's calls are skipped. If only some of the
+// variables are set, the demo stops and names the missing ones.
 package main
 
 import (
@@ -28,7 +39,7 @@ func main() {
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	if err := run(ctx, os.Stdout, *serve); err != nil {
+	if err := run(ctx, os.Stdout, options{serve: *serve, env: os.Getenv}); err != nil {
 		fmt.Fprintln(os.Stderr, "demo failed:", err)
 		os.Exit(1)
 	}
@@ -36,8 +47,8 @@ func main() {
 
 // run sets the world up, walks through the steps, and with serve waits
 // for ctx to end.
-func run(ctx context.Context, out io.Writer, serve bool) error {
-	w, err := newWorld(ctx, out)
+func run(ctx context.Context, out io.Writer, opts options) error {
+	w, err := newWorld(ctx, out, opts)
 	if err != nil {
 		return err
 	}
@@ -46,7 +57,7 @@ func run(ctx context.Context, out io.Writer, serve bool) error {
 		return err
 	}
 	fmt.Fprintln(out, "\nEvery step behaved as expected.")
-	if serve {
+	if opts.serve {
 		w.printCurl()
 		<-ctx.Done()
 		return nil

@@ -153,7 +153,7 @@ func (w *world) walk(ctx context.Context) error {
 			return err
 		}
 		if err := w.check(me["source"] == "legacy" && me["legacy_login_id"] == "dave@example.com",
-			"served as a legacy user, not locked out (outcome user_missing: %d)", w.outcomes[agmigrate.OutcomeUserMissing].Load()); err != nil {
+			"served as a legacy user, not locked out (outcome user_missing: %d)", w.seen(agmigrate.OutcomeUserMissing)); err != nil {
 			return err
 		}
 	}

@@ -9,16 +9,18 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/agmigrate/agmigrate"
 	"github.com/agmigrate/agmigrate/adminapi"
 	"github.com/agmigrate/agmigrate/authgeartest"
+	"github.com/agmigrate/agmigrate/examples/internal/agenv"
 	"github.com/agmigrate/agmigrate/verifier"
 )
 
@@ -33,15 +35,36 @@ type world struct {
 	legacy   *httptest.Server
 	app      *httptest.Server
 	ag       *verifier.Authgear
-	outcomes map[agmigrate.Outcome]*atomic.Int64
+	outcomes sync.Map // agmigrate.Outcome → *atomic.Int64
 }
 
-func newWorld(ctx context.Context, out io.Writer) (*world, error) {
-	w := &world{out: out, outcomes: map[agmigrate.Outcome]*atomic.Int64{}}
-	for o := agmigrate.OutcomeAnonymous; o <= agmigrate.OutcomeRefused; o++ {
-		w.outcomes[o] = new(atomic.Int64)
+// observed counts one outcome; the library may add outcomes, so the
+// counters are made as they are seen.
+func (w *world) observed(o agmigrate.Outcome) {
+	c, _ := w.outcomes.LoadOrStore(o, new(atomic.Int64))
+	c.(*atomic.Int64).Add(1)
+}
+
+// seen is how many times an outcome was observed.
+func (w *world) seen(o agmigrate.Outcome) int64 {
+	if c, ok := w.outcomes.Load(o); ok {
+		return c.(*atomic.Int64).Load()
 	}
-	admin, clientID, err := w.authgear()
+	return 0
+}
+
+// options are what the demo takes from its surroundings.
+type options struct {
+	serve bool
+	// env reads the environment (os.Getenv).
+	env func(string) string
+	// adminHTTP sends the Admin API requests; nil for the default client.
+	adminHTTP *http.Client
+}
+
+func newWorld(ctx context.Context, out io.Writer, opts options) (*world, error) {
+	w := &world{out: out}
+	admin, clientID, err := w.authgear(opts)
 	if err != nil {
 		return nil, err
 	}
@@ -57,7 +80,10 @@ func newWorld(ctx context.Context, out io.Writer) (*world, error) {
 		LegacyToken: agmigrate.CookieExtractor{Name: "legacy_session"},
 		// The demo serves plain HTTP on localhost; never do this in production.
 		Delivery: agmigrate.Cookies{InsecureAllowHTTP: true},
-		Observer: agmigrate.ObserverFunc(func(_ *http.Request, e agmigrate.Event) { w.outcomes[e.Outcome].Add(1) }),
+		Observer: agmigrate.ObserverFunc(func(_ *http.Request, e agmigrate.Event) { w.observed(e.Outcome) }),
+		// Say why a request was served as legacy (an Admin API error, a
+		// user missing from Authgear) instead of failing in silence.
+		Logger: slog.New(slog.NewTextHandler(out, &slog.HandlerOptions{Level: slog.LevelInfo})),
 	})
 	if err != nil {
 		return nil, err
@@ -70,25 +96,25 @@ func newWorld(ctx context.Context, out io.Writer) (*world, error) {
 	return w, nil
 }
 
-// authgear starts the fake, or connects to a real project from the
-// environment.
-func (w *world) authgear() (*adminapi.Client, string, error) {
-	if ep := os.Getenv("AUTHGEAR_ENDPOINT"); ep != "" {
-		key, err := adminapi.LoadKeyFile(os.Getenv("AUTHGEAR_ADMIN_KEY_FILE"), os.Getenv("AUTHGEAR_ADMIN_KEY_ID"))
+// authgear connects to a real project from the AUTHGEAR_* variables (the
+// ones agmigrate reads), or starts the fake and says why.
+func (w *world) authgear(opts options) (*adminapi.Client, string, error) {
+	s, ok, why, err := agenv.Read(opts.env)
+	if err != nil {
+		return nil, "", err
+	}
+	if ok {
+		admin, err := s.Admin(opts.adminHTTP)
 		if err != nil {
 			return nil, "", err
 		}
-		admin, err := adminapi.New(adminapi.Config{Endpoint: ep, ProjectID: os.Getenv("AUTHGEAR_PROJECT_ID"), Key: key})
-		if err != nil {
-			return nil, "", err
-		}
-		w.endpoint = strings.TrimRight(ep, "/")
-		w.users = strings.Fields(os.Getenv("DEMO_LOGIN_IDS"))
+		w.endpoint = s.Endpoint
+		w.users = strings.Fields(opts.env("DEMO_LOGIN_IDS"))
 		if len(w.users) < 2 {
 			w.users = []string{"alice@example.com", "bob@example.com"}
 		}
-		fmt.Fprintf(w.out, "Using the real Authgear project at %s.\n", ep)
-		return admin, os.Getenv("AUTHGEAR_CLIENT_ID"), nil
+		fmt.Fprintf(w.out, "Using the real Authgear project at %s.\n", s.Describe())
+		return admin, s.ClientID, nil
 	}
 	w.fake = authgeartest.NewServer(authgeartest.Options{EnableCreateSession: true})
 	w.users = []string{"alice@example.com", "bob@example.com", "carol@example.com"}
@@ -96,8 +122,8 @@ func (w *world) authgear() (*adminapi.Client, string, error) {
 		w.fake.AddUser(authgeartest.User{Email: u})
 	}
 	w.endpoint = w.fake.URL
-	fmt.Fprintf(w.out, "Fake Authgear at %s with users %s (dave@example.com was never imported).\n",
-		w.fake.URL, strings.Join(w.users, ", "))
+	fmt.Fprintf(w.out, "Using a fake Authgear: %s.\nFake Authgear at %s with users %s (dave@example.com was never imported).\n",
+		why, w.fake.URL, strings.Join(w.users, ", "))
 	return w.fake.AdminClient(), "test-client", nil
 }
 
