@@ -262,3 +262,14 @@ func (c *redisCluster) nodeFor(key string) *redisServer {
 }
 
 func itoa(i int) string { return fmt.Sprint(i) }
+
+// quiet drops go-redis's own log lines (dial failures while a test has
+// stopped a node on purpose).
+type quiet struct{}
+
+func (quiet) Printf(context.Context, string, ...any) {}
+
+func TestMain(m *testing.M) {
+	redis.SetLogger(quiet{})
+	os.Exit(m.Run())
+}

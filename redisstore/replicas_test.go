@@ -6,6 +6,8 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -15,9 +17,11 @@ import (
 	"time"
 
 	"github.com/agmigrate/agmigrate"
+	"github.com/agmigrate/agmigrate/adminapi"
 	"github.com/agmigrate/agmigrate/authgeartest"
 	"github.com/agmigrate/agmigrate/redisstore"
 	"github.com/agmigrate/agmigrate/verifier"
+	"github.com/redis/go-redis/v9"
 )
 
 var secret = []byte("legacy-hmac-secret-0123456789abcdef")
@@ -44,9 +48,60 @@ func (e *storeEvents) Observe(_ *http.Request, ev agmigrate.Event) {
 }
 func (e *storeEvents) StoreFailed(error) { e.storeFailures.Add(1) }
 
+// shared is Redis as the replicas share it: one node, or a 3-master
+// cluster. down stops one node; onDown then tells whether an exchange's
+// keys were on it (always, for a single node).
+type shared struct {
+	client func() redis.UniversalClient
+	down   func()
+	onDown func(exchangeKey string) bool
+	up     func()
+}
+
+var deployments = []struct {
+	name  string
+	start func(t *testing.T) *shared
+}{
+	{"single", func(t *testing.T) *shared {
+		rs := startRedis(t)
+		return &shared{client: func() redis.UniversalClient { return rs.client() },
+			down: rs.stop, onDown: func(string) bool { return true }, up: rs.start}
+	}},
+	{"cluster", func(t *testing.T) *shared {
+		c := startCluster(t)
+		victim := c.nodes[1]
+		naming, err := redisstore.New(c.client(), redisstore.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return &shared{client: func() redis.UniversalClient { return c.client() },
+			down: victim.stop, up: func() { c.restart(victim) },
+			onDown: func(key string) bool {
+				v, _, _ := redisstore.KeyNames(naming, key)
+				return c.nodeFor(v) == victim
+			}}
+	}},
+}
+
+// onEachDeployment runs f against a single node and against a cluster.
+func onEachDeployment(t *testing.T, f func(t *testing.T, sh *shared)) {
+	for _, d := range deployments {
+		t.Run(d.name, func(t *testing.T) { f(t, d.start(t)) })
+	}
+}
+
+const pause = 300 * time.Millisecond
+
 // replica is one app instance: its own verifiers, in-process singleflight
-// and Redis client, sharing Redis and the fake with the others.
-func replica(t *testing.T, fake *authgeartest.Server, rs *redisServer, ev agmigrate.Observer, cfgf func(*agmigrate.Config)) http.Handler {
+// and Redis client, sharing Redis and the fake with the others. Its
+// sessions carry its name in their device info.
+type replica struct {
+	name  string
+	h     http.Handler
+	store *redisstore.Store
+}
+
+func newReplica(t *testing.T, fake *authgeartest.Server, rdb redis.UniversalClient, name string, ev agmigrate.Observer, clk *clock, cfgf func(*agmigrate.Config)) *replica {
 	t.Helper()
 	ctx := context.Background()
 	ag, err := verifier.NewAuthgear(ctx, verifier.AuthgearConfig{Endpoint: fake.URL})
@@ -58,13 +113,18 @@ func replica(t *testing.T, fake *authgeartest.Server, rs *redisServer, ev agmigr
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, err := redisstore.New(rs.client(), redisstore.Options{Pause: 300 * time.Millisecond})
+	o := redisstore.Options{Pause: pause}
+	if clk != nil {
+		o.Now = clk.Now
+	}
+	st, err := redisstore.New(rdb, o)
 	if err != nil {
 		t.Fatal(err)
 	}
 	cfg := agmigrate.Config{Authgear: ag, Legacy: lv, Admin: fake.AdminClient(), ClientID: "test-client",
 		LegacyToken: agmigrate.CookieExtractor{Name: "legacy_session"}, Store: st, Observer: ev,
-		Delivery: agmigrate.Cookies{InsecureAllowHTTP: true}}
+		Delivery:   agmigrate.Cookies{InsecureAllowHTTP: true},
+		DeviceInfo: func(*http.Request) adminapi.DeviceInfo { return adminapi.DeviceInfo{"replica": name} }}
 	if cfgf != nil {
 		cfgf(&cfg)
 	}
@@ -72,22 +132,31 @@ func replica(t *testing.T, fake *authgeartest.Server, rs *redisServer, ev agmigr
 	if err != nil {
 		t.Fatal(err)
 	}
-	return m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	h := m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id := agmigrate.IdentityFrom(r.Context())
 		_, _ = w.Write([]byte(id.Source.String() + " " + id.UserID))
 	}))
+	return &replica{name: name, h: h, store: st}
+}
+
+func threeReplicas(t *testing.T, fake *authgeartest.Server, sh *shared, ev agmigrate.Observer, clk *clock) []*replica {
+	var rs []*replica
+	for _, name := range []string{"a", "b", "c"} {
+		rs = append(rs, newReplica(t, fake, sh.client(), name, ev, clk, nil))
+	}
+	return rs
 }
 
 type answer struct {
-	body, access string
+	replica, body, access string
 }
 
-func hit(h http.Handler, tok string) answer {
-	r := httptest.NewRequest("GET", "/", nil)
-	r.AddCookie(&http.Cookie{Name: "legacy_session", Value: tok})
+func hit(r *replica, tok string) answer {
+	req := httptest.NewRequest("GET", "/", nil)
+	req.AddCookie(&http.Cookie{Name: "legacy_session", Value: tok})
 	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, r)
-	a := answer{body: rec.Body.String()}
+	r.h.ServeHTTP(rec, req)
+	a := answer{replica: r.name, body: rec.Body.String()}
 	for _, c := range rec.Result().Cookies() {
 		if c.Name == "ag_access" {
 			a.access = c.Value
@@ -97,251 +166,217 @@ func hit(h http.Handler, tok string) answer {
 }
 
 // storm sends n concurrent requests with tok, spread over the replicas.
-func storm(hs []http.Handler, tok string, n int) []answer {
+func storm(rs []*replica, tok string, n int) []answer {
 	out := make([]answer, n)
 	var wg sync.WaitGroup
 	for i := 0; i < n; i++ {
 		wg.Add(1)
 		go func(i int) {
 			defer wg.Done()
-			out[i] = hit(hs[i%len(hs)], tok)
+			out[i] = hit(rs[i%len(rs)], tok)
 		}(i)
 	}
 	wg.Wait()
 	return out
 }
 
-func TestThreeReplicasOneSession(t *testing.T) {
-	rs := startRedis(t)
-	fake := authgeartest.New(t, authgeartest.Options{EnableCreateSession: true})
-	alice := fake.AddUser(authgeartest.User{Email: "alice@example.com"})
-	// Latency widens the window in which replicas race.
-	fake.SetFault("graphql", authgeartest.Fault{Latency: 30 * time.Millisecond})
-	ev := &storeEvents{}
-	hs := []http.Handler{replica(t, fake, rs, ev, nil), replica(t, fake, rs, ev, nil), replica(t, fake, rs, ev, nil)}
-	res := storm(hs, legacyToken("alice@example.com", 1), 300)
-	if n := fake.Calls("createSession"); n != 1 {
-		t.Errorf("createSession called %d times across 3 replicas, want 1", n)
+// sessionsByReplica counts a user's sessions per replica that made them.
+func sessionsByReplica(fake *authgeartest.Server, user string) map[string]int {
+	out := map[string]int{}
+	for _, s := range fake.Sessions(user) {
+		out[fmt.Sprint(s.DeviceInfo["replica"])]++
 	}
-	if n := fake.SessionCount(alice); n != 1 {
-		t.Errorf("%d sessions, want 1", n)
-	}
-	for i, a := range res {
-		if !strings.HasPrefix(a.body, "exchanged "+alice) || a.access == "" || a.access != res[0].access {
-			t.Fatalf("response %d: %q, same tokens: %v", i, a.body, a.access == res[0].access)
+	return out
+}
+
+func exchangeKey(fake *authgeartest.Server, tok string) string {
+	return agmigrate.ExchangeKey(fake.AdminClient(), "test-client", tok)
+}
+
+// One legacy token sent 300 times at once over 3 replicas: one session.
+func TestReplicasOneToken(t *testing.T) {
+	onEachDeployment(t, func(t *testing.T, sh *shared) {
+		fake := authgeartest.New(t, authgeartest.Options{EnableCreateSession: true})
+		alice := fake.AddUser(authgeartest.User{Email: "alice@example.com"})
+		// Latency widens the window in which replicas race.
+		fake.SetFault("graphql", authgeartest.Fault{Latency: 30 * time.Millisecond})
+		ev := &storeEvents{}
+		res := storm(threeReplicas(t, fake, sh, ev, nil), legacyToken("alice@example.com", 1), 300)
+		if n := fake.Calls("createSession"); n != 1 {
+			t.Errorf("createSession called %d times across 3 replicas, want 1", n)
 		}
-	}
-	if ev.storeFailures.Load() != 0 {
-		t.Errorf("%d store failures with Redis up", ev.storeFailures.Load())
-	}
-}
-
-// A lock whose holder died (it never releases) holds the others back only
-// until its lease runs out.
-func TestOrphanedLockExpires(t *testing.T) {
-	rs := startRedis(t)
-	fake := authgeartest.New(t, authgeartest.Options{EnableCreateSession: true})
-	alice := fake.AddUser(authgeartest.User{Email: "alice@example.com"})
-	h := replica(t, fake, rs, &storeEvents{}, nil)
-	tok := legacyToken("alice@example.com", 2)
-	// A dead replica's lock: taken, never released, 1.5 s lease.
-	lockKey := "agmigrate:lock:{" + agmigrate.ExchangeKey(fake.AdminClient(), "test-client", tok) + "}"
-	if err := rs.client().Set(context.Background(), lockKey, "dead-replica", 1500*time.Millisecond).Err(); err != nil {
-		t.Fatal(err)
-	}
-	start := time.Now()
-	a := hit(h, tok)
-	d := time.Since(start)
-	if !strings.HasPrefix(a.body, "exchanged "+alice) {
-		t.Fatalf("after the orphaned lock: %q", a.body)
-	}
-	if d < time.Second || d > 5*time.Second {
-		t.Errorf("waited %v for a 1.5 s lease", d)
-	}
-	if n := fake.SessionCount(alice); n != 1 {
-		t.Errorf("%d sessions", n)
-	}
-}
-
-// The lock holder's exchange is cut short (Authgear stalls past its
-// timeout): another replica completes the exchange; still one session.
-func TestHolderTimesOut(t *testing.T) {
-	rs := startRedis(t)
-	fake := authgeartest.New(t, authgeartest.Options{EnableCreateSession: true})
-	alice := fake.AddUser(authgeartest.User{Email: "alice@example.com"})
-	short := func(c *agmigrate.Config) { c.ExchangeTimeout = 300 * time.Millisecond; c.Retries = -1 }
-	a := replica(t, fake, rs, &storeEvents{}, short)
-	b := replica(t, fake, rs, &storeEvents{}, nil)
-	tok := legacyToken("alice@example.com", 3)
-	// The first lookup (replica a's) stalls for 2 s.
-	fake.SetFault("getUserByLoginID", authgeartest.Fault{Latency: 2 * time.Second, Times: 1})
-	var wg sync.WaitGroup
-	var first, second answer
-	wg.Add(2)
-	go func() { defer wg.Done(); first = hit(a, tok) }()
-	// Start b once a holds the lock.
-	lockKey := "agmigrate:lock:{" + agmigrate.ExchangeKey(fake.AdminClient(), "test-client", tok) + "}"
-	rdb := rs.client()
-	for deadline := time.Now().Add(5 * time.Second); rdb.Exists(context.Background(), lockKey).Val() == 0; {
-		if time.Now().After(deadline) {
-			t.Fatal("replica a never took the lock")
+		if n := fake.SessionCount(alice); n != 1 {
+			t.Errorf("%d sessions, want 1", n)
 		}
-		time.Sleep(5 * time.Millisecond)
-	}
-	go func() { defer wg.Done(); second = hit(b, tok) }()
-	wg.Wait()
-	if !strings.HasPrefix(first.body, "legacy") {
-		t.Errorf("the stalled replica should fail open: %q", first.body)
-	}
-	if !strings.HasPrefix(second.body, "exchanged "+alice) {
-		t.Errorf("the other replica should complete the exchange: %q", second.body)
-	}
-	time.Sleep(2 * time.Second) // the stalled call drains
-	if n := fake.SessionCount(alice); n != 1 {
-		t.Errorf("%d sessions, want 1", n)
-	}
+		for i, a := range res {
+			if !strings.HasPrefix(a.body, "exchanged "+alice) || a.access == "" || a.access != res[0].access {
+				t.Fatalf("response %d: %q, same tokens: %v", i, a.body, a.access == res[0].access)
+			}
+		}
+		if n := ev.storeFailures.Load(); n != 0 {
+			t.Errorf("%d store failures with Redis up", n)
+		}
+	})
 }
 
-func TestRedisOutageAndRecovery(t *testing.T) {
-	rs := startRedis(t)
-	fake := authgeartest.New(t, authgeartest.Options{EnableCreateSession: true})
-	var users []string
-	for i := 0; i < 30; i++ {
-		users = append(users, fake.AddUser(authgeartest.User{Email: "u" + itoa(i) + "@example.com"}))
-	}
-	ev := &storeEvents{}
-	hs := []http.Handler{replica(t, fake, rs, ev, nil), replica(t, fake, rs, ev, nil), replica(t, fake, rs, ev, nil)}
-	check := func(from, to int, phase string) {
-		t.Helper()
-		for i := from; i < to; i++ {
-			res := storm(hs, legacyToken("u"+itoa(i)+"@example.com", 100+i), 9)
+// 30 legacy tokens, each sent 9 times, all at once over 3 replicas: one
+// session per token.
+func TestReplicasDistinctTokens(t *testing.T) {
+	onEachDeployment(t, func(t *testing.T, sh *shared) {
+		fake := authgeartest.New(t, authgeartest.Options{EnableCreateSession: true})
+		ev := &storeEvents{}
+		rs := threeReplicas(t, fake, sh, ev, nil)
+		const users = 30
+		ids := make([]string, users)
+		for i := range ids {
+			ids[i] = fake.AddUser(authgeartest.User{Email: "u" + itoa(i) + "@example.com"})
+		}
+		var wg sync.WaitGroup
+		res := make([][]answer, users)
+		for i := range ids {
+			wg.Add(1)
+			go func(i int) {
+				defer wg.Done()
+				res[i] = storm(rs, legacyToken("u"+itoa(i)+"@example.com", i), 9)
+			}(i)
+		}
+		wg.Wait()
+		for i, id := range ids {
+			if n := fake.SessionCount(id); n != 1 {
+				t.Errorf("user %d: %d sessions, want 1", i, n)
+			}
+			for _, a := range res[i] {
+				if !strings.HasPrefix(a.body, "exchanged "+id) || a.access != res[i][0].access {
+					t.Fatalf("user %d on replica %s: %q", i, a.replica, a.body)
+				}
+			}
+		}
+		if n := fake.Calls("createSession"); n != users {
+			t.Errorf("createSession called %d times for %d tokens", n, users)
+		}
+		if n := ev.storeFailures.Load(); n != 0 {
+			t.Errorf("%d store failures with Redis up", n)
+		}
+	})
+}
+
+// A Redis node is stopped, then started again. While it is down, every
+// replica keeps its own exchanges: at most one session per replica per
+// token, however the requests are spread in time (several rounds, with the
+// stores' pauses running out between them, so they try Redis again). On a
+// cluster, tokens whose keys live on the other masters keep one session
+// in all. Once the node is back and the stores have recovered, one
+// session per token again.
+func TestReplicasNodeStoppedAndRestarted(t *testing.T) {
+	onEachDeployment(t, func(t *testing.T, sh *shared) {
+		fake := authgeartest.New(t, authgeartest.Options{EnableCreateSession: true})
+		ev := &storeEvents{}
+		clk := newClock()
+		rs := threeReplicas(t, fake, sh, ev, clk)
+		type user struct {
+			id, tok string
+		}
+		var users []user
+		for i := 0; i < 30; i++ {
+			users = append(users, user{fake.AddUser(authgeartest.User{Email: "u" + itoa(i) + "@example.com"}),
+				legacyToken("u"+itoa(i)+"@example.com", 100+i)})
+		}
+		served := func(phase string, u user, res []answer) {
+			t.Helper()
 			for _, a := range res {
-				if !strings.HasPrefix(a.body, "exchanged "+users[i]) {
-					t.Fatalf("%s: user %d: %q", phase, i, a.body)
+				if !strings.HasPrefix(a.body, "exchanged "+u.id) {
+					t.Fatalf("%s: replica %s: %q", phase, a.replica, a.body)
 				}
 			}
 		}
-	}
-	check(0, 10, "Redis up")
-	for i := 0; i < 10; i++ {
-		if n := fake.SessionCount(users[i]); n != 1 {
-			t.Fatalf("Redis up: user %d has %d sessions", i, n)
+
+		// Phase 1: Redis up.
+		for _, u := range users[:10] {
+			served("up", u, storm(rs, u.tok, 9))
+			if n := fake.SessionCount(u.id); n != 1 {
+				t.Fatalf("up: %d sessions, want 1", n)
+			}
 		}
-	}
-	rs.stop()
-	start := time.Now()
-	check(10, 20, "Redis down")
-	if d := time.Since(start); d > 10*time.Second {
-		t.Errorf("requests during the outage took %v", d)
-	}
-	if ev.storeFailures.Load() == 0 {
-		t.Error("the observer was not told that the store failed")
-	}
-	for i := 10; i < 20; i++ {
-		if n := fake.SessionCount(users[i]); n < 1 || n > 3 {
-			t.Errorf("Redis down: user %d has %d sessions (per-replica dedup allows up to 3)", i, n)
+
+		// Phase 2: one node down. Rounds: a burst, one request per replica
+		// one after the other, a burst again; between rounds the pauses run
+		// out, so the stores go back to the stopped node and fail again.
+		sh.down()
+		rounds := []func(u user) []answer{
+			func(u user) []answer { return storm(rs, u.tok, 9) },
+			func(u user) []answer {
+				var out []answer
+				for _, r := range rs {
+					out = append(out, hit(r, u.tok))
+				}
+				return out
+			},
+			func(u user) []answer { return storm(rs, u.tok, 9) },
 		}
-	}
-	rs.start()
-	time.Sleep(400 * time.Millisecond) // the stores' pause after failure
-	check(20, 30, "Redis back")
-	for i := 20; i < 30; i++ {
-		if n := fake.SessionCount(users[i]); n != 1 {
-			t.Errorf("Redis back: user %d has %d sessions, want 1", i, n)
+		down := users[10:20]
+		for round, f := range rounds {
+			for _, u := range down {
+				served(fmt.Sprintf("down, round %d", round), u, f(u))
+			}
+			clk.Advance(pause)
 		}
-	}
+		affected := 0
+		for i, u := range down {
+			for r, n := range sessionsByReplica(fake, u.id) {
+				if n > 1 {
+					t.Errorf("down: user %d has %d sessions made by replica %s, want at most 1", 10+i, n, r)
+				}
+			}
+			if sh.onDown(exchangeKey(fake, u.tok)) {
+				affected++
+			} else if n := fake.SessionCount(u.id); n != 1 {
+				t.Errorf("down: user %d, whose keys are on a live master, has %d sessions, want 1", 10+i, n)
+			}
+		}
+		if affected > 0 && ev.storeFailures.Load() == 0 {
+			t.Error("the observer was not told that the store failed")
+		}
+
+		// Phase 3: the node is back; each store recovers on its first call
+		// after its pause.
+		sh.up()
+		clk.Advance(pause)
+		for _, r := range rs {
+			for _, u := range users[20:] {
+				recovered(t, clk, r.store, exchangeKey(fake, u.tok))
+			}
+		}
+		for _, u := range users[20:] {
+			served("back", u, storm(rs, u.tok, 9))
+			if n := fake.SessionCount(u.id); n != 1 {
+				t.Errorf("back: %d sessions, want 1", n)
+			}
+		}
+		// The tokens exchanged during the outage make no new session.
+		before := fake.SessionCount("")
+		for _, u := range down {
+			served("back, outage tokens", u, storm(rs, u.tok, 9))
+		}
+		if n := fake.SessionCount(""); n != before {
+			t.Errorf("tokens exchanged during the outage made %d new sessions after it", n-before)
+		}
+	})
 }
 
-func TestDumpHoldsNoTokens(t *testing.T) {
-	rs := startRedis(t)
-	fake := authgeartest.New(t, authgeartest.Options{EnableCreateSession: true})
-	fake.AddUser(authgeartest.User{Email: "alice@example.com"})
-	h := replica(t, fake, rs, &storeEvents{}, nil)
-	tok := legacyToken("alice@example.com", 4)
-	r := httptest.NewRequest("GET", "/", nil)
-	r.AddCookie(&http.Cookie{Name: "legacy_session", Value: tok})
-	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, r)
-	var secrets []string
-	for _, c := range rec.Result().Cookies() {
-		if c.Name == "ag_access" || c.Name == "ag_refresh" {
-			secrets = append(secrets, c.Value)
+// recovered waits until st answers for key again (a started node can take
+// a moment to serve), letting the fake clock end each pause.
+func recovered(t *testing.T, clk *clock, st *redisstore.Store, key string) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		_, err := st.Get(context.Background(), key)
+		if err == nil || errors.Is(err, agmigrate.ErrNotFound) {
+			return
 		}
-	}
-	if len(secrets) != 2 {
-		t.Fatalf("cookies: %v", rec.Result().Cookies())
-	}
-	secrets = append(secrets, tok)
-	ctx := context.Background()
-	c := rs.client()
-	keys, err := c.Keys(ctx, "*").Result()
-	if err != nil || len(keys) == 0 {
-		t.Fatalf("keys %v %v", keys, err)
-	}
-	for _, k := range keys {
-		v, _ := c.Get(ctx, k).Result()
-		dump := k + v
-		for _, s := range secrets {
-			for _, part := range strings.Split(s, ".") {
-				if len(part) > 12 && strings.Contains(dump, part) {
-					t.Fatalf("key %s holds a token part in clear", k)
-				}
-			}
+		if time.Now().After(deadline) {
+			t.Fatalf("the store did not recover: %v", err)
 		}
-	}
-}
-
-// With refresh-token rotation, concurrent refreshes of one session on
-// different replicas make one refresh at Authgear and share its tokens.
-func TestRefreshAcrossReplicasWithRotation(t *testing.T) {
-	rs := startRedis(t)
-	fake := authgeartest.New(t, authgeartest.Options{EnableCreateSession: true,
-		Clients: []authgeartest.Client{{ID: "test-client", RotateRefreshTokens: true, AccessTokenLifetime: time.Second}}})
-	alice := fake.AddUser(authgeartest.User{Email: "alice@example.com"})
-	fake.SetFault("token", authgeartest.Fault{Latency: 30 * time.Millisecond})
-	ev := &storeEvents{}
-	hs := []http.Handler{replica(t, fake, rs, ev, nil), replica(t, fake, rs, ev, nil), replica(t, fake, rs, ev, nil)}
-	r := httptest.NewRequest("GET", "/", nil)
-	r.AddCookie(&http.Cookie{Name: "legacy_session", Value: legacyToken("alice@example.com", 9)})
-	rec := httptest.NewRecorder()
-	hs[0].ServeHTTP(rec, r)
-	var refresh string
-	for _, c := range rec.Result().Cookies() {
-		if c.Name == "ag_refresh" {
-			refresh = c.Value
-		}
-	}
-	if refresh == "" {
-		t.Fatalf("no refresh cookie: %s", rec.Body.String())
-	}
-	time.Sleep(1100 * time.Millisecond) // the access token expires
-	var wg sync.WaitGroup
-	got := make([]string, 30)
-	for i := range got {
-		wg.Add(1)
-		go func(i int) {
-			defer wg.Done()
-			r := httptest.NewRequest("GET", "/", nil)
-			r.AddCookie(&http.Cookie{Name: "ag_refresh", Value: refresh})
-			rec := httptest.NewRecorder()
-			hs[i%3].ServeHTTP(rec, r)
-			for _, c := range rec.Result().Cookies() {
-				if c.Name == "ag_refresh" {
-					got[i] = c.Value
-				}
-			}
-			if !strings.HasPrefix(rec.Body.String(), "authgear "+alice) {
-				t.Errorf("request %d: %q", i, rec.Body.String())
-			}
-		}(i)
-	}
-	wg.Wait()
-	if n := fake.Calls("token"); n != 1 {
-		t.Errorf("%d refreshes at Authgear across 3 replicas, want 1", n)
-	}
-	for i, g := range got {
-		if g == "" || g != got[0] || g == refresh {
-			t.Fatalf("request %d got refresh token %q, want the one new token", i, g)
-		}
+		clk.Advance(pause)
+		time.Sleep(10 * time.Millisecond) // polling Redis, which we do not control
 	}
 }

@@ -5,6 +5,8 @@ import (
 	"context"
 	"errors"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -12,6 +14,7 @@ import (
 	"time"
 
 	"github.com/agmigrate/agmigrate"
+	"github.com/agmigrate/agmigrate/authgeartest"
 	"github.com/agmigrate/agmigrate/redisstore"
 	"github.com/redis/go-redis/v9"
 )
@@ -366,5 +369,46 @@ func TestWaitBacksOffWhenSubscribeFails(t *testing.T) {
 	}
 	if !strings.Contains(lockKey, "lock") {
 		t.Fatal(lockKey)
+	}
+}
+
+// What Redis holds after an exchange gives away no token: keys are hashes
+// and values are sealed.
+func TestDumpHoldsNoTokens(t *testing.T) {
+	rs := startRedis(t)
+	fake := authgeartest.New(t, authgeartest.Options{EnableCreateSession: true})
+	fake.AddUser(authgeartest.User{Email: "alice@example.com"})
+	r := newReplica(t, fake, rs.client(), "a", &storeEvents{}, nil, nil)
+	tok := legacyToken("alice@example.com", 4)
+	req := httptest.NewRequest("GET", "/", nil)
+	req.AddCookie(&http.Cookie{Name: "legacy_session", Value: tok})
+	rec := httptest.NewRecorder()
+	r.h.ServeHTTP(rec, req)
+	var secrets []string
+	for _, c := range rec.Result().Cookies() {
+		if c.Name == "ag_access" || c.Name == "ag_refresh" {
+			secrets = append(secrets, c.Value)
+		}
+	}
+	if len(secrets) != 2 {
+		t.Fatalf("cookies: %v", rec.Result().Cookies())
+	}
+	secrets = append(secrets, tok)
+	ctx := context.Background()
+	c := rs.client()
+	keys, err := c.Keys(ctx, "*").Result()
+	if err != nil || len(keys) == 0 {
+		t.Fatalf("keys %v %v", keys, err)
+	}
+	for _, k := range keys {
+		v, _ := c.Get(ctx, k).Result()
+		dump := k + v
+		for _, s := range secrets {
+			for _, part := range strings.Split(s, ".") {
+				if len(part) > 12 && strings.Contains(dump, part) {
+					t.Fatalf("key %s holds a token part in clear", k)
+				}
+			}
+		}
 	}
 }
