@@ -2,6 +2,11 @@
 // clients: the app sends its legacy token once and gets an Authgear
 // session back, then talks to Authgear (and this API) with it.
 //
+// Authgear comes from the AUTHGEAR_* variables the agmigrate command reads
+// (AUTHGEAR_ADMIN_URL too, for a self-hosted Authgear's admin listener);
+// with none set it falls back to a fake Authgear holding alice@example.com,
+// and says so. The legacy system's JWKS, issuer and audience are required:
+//
 //	AUTHGEAR_ENDPOINT=https://myapp.authgear.cloud AUTHGEAR_PROJECT_ID=myapp \
 //	AUTHGEAR_ADMIN_KEY_FILE=admin-key.pem AUTHGEAR_ADMIN_KEY_ID=… AUTHGEAR_CLIENT_ID=… \
 //	LEGACY_JWKS_URL=https://legacy.example.com/.well-known/jwks.json \
@@ -15,24 +20,33 @@
 //	Content-Type: application/json
 //
 //	{"login_id": "alice@example.com", "device_info": <the Authgear SDK's device info>}
+//
+// Failed exchanges (an Admin API error, a user missing from Authgear) are
+// logged on standard error.
 package main
 
 import (
 	"context"
+	"errors"
+	"io"
 	"log"
+	"log/slog"
 	"net/http"
 	"os"
 
 	"github.com/agmigrate/agmigrate"
 	"github.com/agmigrate/agmigrate/adminapi"
+	"github.com/agmigrate/agmigrate/authgeartest"
+	"github.com/agmigrate/agmigrate/examples/internal/agenv"
 	"github.com/agmigrate/agmigrate/verifier"
 )
 
 func main() {
-	h, err := newHandler(context.Background())
+	h, closeAll, err := newHandler(context.Background(), settings{env: os.Getenv, log: os.Stderr})
 	if err != nil {
 		log.Fatal(err)
 	}
+	defer closeAll()
 	addr := os.Getenv("ADDR")
 	if addr == "" {
 		addr = "127.0.0.1:8080"
@@ -41,39 +55,68 @@ func main() {
 	log.Fatal(http.ListenAndServe(addr, h))
 }
 
-func newHandler(ctx context.Context) (http.Handler, error) {
-	key, err := adminapi.LoadKeyFile(os.Getenv("AUTHGEAR_ADMIN_KEY_FILE"), os.Getenv("AUTHGEAR_ADMIN_KEY_ID"))
-	if err != nil {
-		return nil, err
+// settings are what the example takes from its surroundings.
+type settings struct {
+	env       func(string) string // os.Getenv
+	log       io.Writer           // where logs go
+	adminHTTP *http.Client        // Admin API requests; nil for the default
+}
+
+func newHandler(ctx context.Context, s settings) (http.Handler, func(), error) {
+	logger := slog.New(slog.NewTextHandler(s.log, nil))
+	var closers []func()
+	closeAll := func() {
+		for _, c := range closers {
+			c()
+		}
 	}
-	endpoint := os.Getenv("AUTHGEAR_ENDPOINT")
-	admin, err := adminapi.New(adminapi.Config{Endpoint: endpoint, ProjectID: os.Getenv("AUTHGEAR_PROJECT_ID"), Key: key})
+	fail := func(err error) (http.Handler, func(), error) { closeAll(); return nil, nil, err }
+
+	ags, ok, why, err := agenv.Read(s.env)
 	if err != nil {
-		return nil, err
+		return fail(err)
+	}
+	var admin *adminapi.Client
+	var endpoint, clientID string
+	if ok {
+		if admin, err = ags.Admin(s.adminHTTP); err != nil {
+			return fail(err)
+		}
+		endpoint, clientID = ags.Endpoint, ags.ClientID
+		logger.Info("mobile: using Authgear at " + ags.Describe())
+	} else {
+		fake := authgeartest.NewServer(authgeartest.Options{EnableCreateSession: true})
+		closers = append(closers, fake.Close)
+		fake.AddUser(authgeartest.User{Email: "alice@example.com"})
+		admin, endpoint, clientID = fake.AdminClient(), fake.URL, "test-client"
+		logger.Warn("mobile: using a fake Authgear at "+fake.URL+" holding alice@example.com", "why", why)
 	}
 	ag, err := verifier.NewAuthgear(ctx, verifier.AuthgearConfig{Endpoint: endpoint})
 	if err != nil {
-		return nil, err
+		return fail(err)
 	}
-	legacy, err := verifier.NewJWT(ctx, verifier.JWTConfig{
-		JWKSURL:  os.Getenv("LEGACY_JWKS_URL"),
-		Issuer:   os.Getenv("LEGACY_ISSUER"),
-		Audience: []string{os.Getenv("LEGACY_AUDIENCE")},
-	})
+	closers = append(closers, ag.Close)
+	jwks, iss, aud := s.env("LEGACY_JWKS_URL"), s.env("LEGACY_ISSUER"), s.env("LEGACY_AUDIENCE")
+	if jwks == "" || iss == "" || aud == "" {
+		return fail(errors.New("mobile: set LEGACY_JWKS_URL, LEGACY_ISSUER and LEGACY_AUDIENCE to the legacy system's token settings"))
+	}
+	legacy, err := verifier.NewJWT(ctx, verifier.JWTConfig{JWKSURL: jwks, Issuer: iss, Audience: []string{aud}})
 	if err != nil {
-		return nil, err
+		return fail(err)
 	}
+	closers = append(closers, legacy.Close)
 	mw, err := agmigrate.New(agmigrate.Config{
-		Authgear: ag, Legacy: legacy, Admin: admin, ClientID: os.Getenv("AUTHGEAR_CLIENT_ID"),
+		Authgear: ag, Legacy: legacy, Admin: admin, ClientID: clientID,
 		// Mobile clients send the legacy token as a Bearer token, and keep
 		// the tokens they get themselves.
 		LegacyToken: agmigrate.HeaderExtractor{Name: "Authorization", Scheme: "Bearer"},
 		Delivery:    agmigrate.Headers{},
+		Logger:      logger,
 	})
 	if err != nil {
-		return nil, err
+		return fail(err)
 	}
 	mux := http.NewServeMux()
 	mux.Handle("POST /migrate", mw.MigrationEndpoint())
-	return mux, nil
+	return mux, closeAll, nil
 }
