@@ -43,9 +43,35 @@ type Config struct {
 
 	// Delivery hands new sessions to clients. Default Cookies{}.
 	Delivery Delivery
-	// Store keeps exchange results. Default NewMemoryStore(10000); use
-	// redisstore with several replicas.
+	// Store keeps exchange results. Default NewMemoryStore(100000) (about
+	// 0.25 GiB when full); use redisstore with several replicas.
 	Store Store
+	// LocalMemory is how many exchanges and refreshes each replica keeps
+	// in its own memory in front of a shared Store (not used with a
+	// MemoryStore), so that repeat hits skip the round trip and a failing
+	// shared store still gives one session per token per replica. Default
+	// 100,000; negative: none.
+	LocalMemory int
+	// LocalFreshness is how long a value read from or written to the
+	// shared store is served from local memory without asking the shared
+	// store again; it bounds how late a replica sees another's tombstone.
+	// Default 5 s.
+	LocalFreshness time.Duration
+	// RevalidateAfter: a stored exchange older than this is refreshed at
+	// Authgear (one merged call) before it is handed out again, so a
+	// session Authgear ended (user disabled, session revoked) is noticed.
+	// Default 5 minutes; negative: only once its access token expired.
+	RevalidateAfter time.Duration
+	// ServeEndedAsLegacy serves a legacy token whose Authgear session has
+	// ended (ErrSessionEnded) as a legacy user. Default false: 401 with
+	// "sign in again"; the token never gets another session either way.
+	ServeEndedAsLegacy bool
+	// RefreshFailurePolicy applies when an Authgear cookie session cannot
+	// be refreshed or checked now (Authgear or its keys unreachable).
+	// Default FailOpen: the request goes on without the session (as
+	// anonymous, cookies kept for the next request), or gets 503 when
+	// RequireAuth is set. FailClosed: always 503.
+	RefreshFailurePolicy FailurePolicy
 	// RequireAuth answers 401 to requests without valid credentials.
 	// Default false: they reach the handler with no identity.
 	RequireAuth bool
@@ -158,6 +184,10 @@ func (c *Config) check() error {
 		return bad("ExchangeTimeout/NegativeTTL/SessionTTL/BreakerCoolDown", "must not be negative")
 	case c.FailurePolicy != FailOpen && c.FailurePolicy != FailClosed:
 		return bad("FailurePolicy", "unknown policy %d", c.FailurePolicy)
+	case c.RefreshFailurePolicy != FailOpen && c.RefreshFailurePolicy != FailClosed:
+		return bad("RefreshFailurePolicy", "unknown policy %d", c.RefreshFailurePolicy)
+	case c.LocalFreshness < 0:
+		return bad("LocalFreshness", "must not be negative")
 	}
 	if h, ok := c.LegacyToken.(HeaderExtractor); ok && h.Name == "" {
 		return bad("LegacyToken", "HeaderExtractor needs a header Name")

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"github.com/agmigrate/agmigrate/adminapi"
@@ -57,6 +58,9 @@ type ExchangeResult struct {
 	// Created: this call made the session. Exactly one call per legacy
 	// token has it, among all concurrent and later ones.
 	Created bool
+	// Joined: this call waited for an exchange that another call of this
+	// process was making, and shares its session.
+	Joined bool
 }
 
 // record is what the store holds, sealed, for a legacy token.
@@ -68,6 +72,10 @@ type record struct {
 	TokenType    string `json:"tt,omitempty"`
 	ExpiresIn    int64  `json:"exp_in,omitempty"`
 	IssuedAt     int64  `json:"iat,omitempty"`
+	At           int64  `json:"at_ns,omitempty"` // when these tokens were obtained (orders renewals)
+	Until        int64  `json:"until,omitempty"` // unix time the record stops counting
+	Device       string `json:"dev,omitempty"`   // x_device_info sent with this session's refreshes
+	HeadKey      string `json:"hk,omitempty"`    // opens the session's head (head.go)
 }
 
 func (rec *record) tokens() *Tokens {
@@ -101,13 +109,15 @@ type Exchanger struct {
 	bind       binding      // ties store entries to the project and client
 	idKey      []byte       // keys the login-ID hash in logs
 	accept     []string     // clients whose access tokens are sessions
+	tier       *tier         // the store, behind this replica's local memory
+	revalidate time.Duration // a stored session older than this is refreshed before it is handed out
 }
 
 // Exchange exchanges legacyToken, already verified as id, for an Authgear
 // session. device describes the client for Authgear's session list.
 func (x *Exchanger) Exchange(ctx context.Context, legacyToken string, id *verifier.LegacyIdentity, device adminapi.DeviceInfo) (*ExchangeResult, error) {
 	key := x.bind.key("x", legacyToken)
-	if res, err, ok := x.fromStore(ctx, key, legacyToken, id.ExpiresAt); ok {
+	if res, err, ok := x.reuse(ctx, key, legacyToken, id, false); ok {
 		return res, err
 	}
 	ch := x.sf.DoChan(key, func() (any, error) {
@@ -115,91 +125,51 @@ func (x *Exchanger) Exchange(ctx context.Context, legacyToken string, id *verifi
 		// get the session, and it is not created twice.
 		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), x.timeout)
 		defer cancel()
-		return x.exchangeOnce(fctx, key, legacyToken, id, device)
+		res, err := x.exchangeOnce(fctx, key, legacyToken, id, device)
+		if err != nil {
+			return nil, err
+		}
+		return &flight{res: res}, nil
 	})
 	select {
 	case r := <-ch:
 		if r.Err != nil {
 			return nil, r.Err
 		}
-		res := *r.Val.(*ExchangeResult)
-		if r.Shared {
-			res.Created = false // exactly one caller is told it created the session
-		}
+		f := r.Val.(*flight)
+		res := *f.res
+		// singleflight marks the leader's result shared too: the first
+		// caller to take the result is the one told it created the session.
+		res.Created = res.Created && f.claimed.CompareAndSwap(false, true)
+		res.Joined = r.Shared && !res.Created && !res.Reused
 		return &res, nil
 	case <-ctx.Done():
 		return nil, fmt.Errorf("%w: %v", ErrAdminAPI, ctx.Err())
 	}
 }
 
-// fromStore answers from a stored record. ok is false on a miss.
-func (x *Exchanger) fromStore(ctx context.Context, key, secret string, legacyExp time.Time) (*ExchangeResult, error, bool) {
-	raw, err := x.store.Get(ctx, key)
-	if err != nil {
-		if !errors.Is(err, ErrNotFound) {
-			x.storeErr(err)
-		}
-		return nil, nil, false
-	}
-	pt, err := x.bind.unseal("x", secret, key, raw)
-	if err != nil {
-		x.storeErr(err)
-		return nil, nil, false
-	}
-	var rec record
-	if err := json.Unmarshal(pt, &rec); err != nil {
-		x.storeErr(err)
-		return nil, nil, false
-	}
-	switch rec.Negative {
-	case "missing":
-		return nil, ErrUserMissing, true
-	case "disabled":
-		return nil, ErrUserDisabled, true
-	case "mismatch":
-		return nil, ErrLoginIDMismatch, true
-	}
-	res := &ExchangeResult{Tokens: rec.tokens(), UserID: rec.UserID, Reused: true}
-	// A session exchanged more than an access-token lifetime ago: hand out
-	// a fresh access token, not the expired one (the refresh is merged and
-	// shared like any other).
-	if x.rf != nil && !x.now().Before(res.Tokens.IssuedAt.Add(res.Tokens.ExpiresIn)) {
-		t, err := x.rf.refresh(ctx, rec.RefreshToken)
-		if errors.Is(err, ErrRefreshRejected) {
-			return nil, nil, false // the session is gone: exchange anew
-		}
-		if err != nil {
-			return nil, fmt.Errorf("%w: %w", ErrAdminAPI, err), true
-		}
-		res.Tokens = t
-		// Keep the renewed tokens: with rotation the old refresh token no
-		// longer works.
-		rec.AccessToken, rec.RefreshToken, rec.TokenType = t.AccessToken, t.RefreshToken, t.TokenType
-		rec.ExpiresIn, rec.IssuedAt = int64(t.ExpiresIn/time.Second), t.IssuedAt.Unix()
-		x.put(ctx, key, secret, &rec, x.ttl(legacyExp))
-	}
-	// The token verified when it was made; verify again (usually a cache
-	// hit) for the claims, and in case the keys have changed since.
-	if c, err := x.ag.Verify(ctx, res.Tokens.AccessToken); err == nil {
-		res.Claims = c
-	}
-	return res, nil, true
+// flight is the result of one merged exchange; the first caller to claim
+// it is the one that created the session.
+type flight struct {
+	res     *ExchangeResult
+	claimed atomic.Bool
 }
 
+// put seals rec for secret and keeps it for ttl (at least minRecordTTL),
+// in this replica's memory and in the store.
 func (x *Exchanger) put(ctx context.Context, key, secret string, rec *record, ttl time.Duration) {
 	if ttl <= 0 {
 		return
 	}
+	rec.Until = x.now().Add(ttl).Unix()
 	pt, _ := json.Marshal(rec)
-	if err := x.store.Put(ctx, key, x.bind.seal("x", secret, key, pt), ttl); err != nil {
-		x.storeErr(err)
-	}
+	x.tier.put(ctx, key, x.bind.seal("x", secret, key, pt), ttl)
 }
 
 // exchangeOnce is the merged work for one legacy token in this process.
 func (x *Exchanger) exchangeOnce(ctx context.Context, key, secret string, id *verifier.LegacyIdentity, device adminapi.DeviceInfo) (*ExchangeResult, error) {
 	// Another flight may have finished between our miss and now.
-	if res, err, ok := x.fromStore(ctx, key, secret, id.ExpiresAt); ok {
+	if res, err, ok := x.reuse(ctx, key, secret, id, true); ok {
 		return res, err
 	}
 	if l, ok := x.store.(Locker); ok {
@@ -208,12 +178,12 @@ func (x *Exchanger) exchangeOnce(ctx context.Context, key, secret string, id *ve
 			x.storeErr(err) // shared store down: go on with per-process dedup
 		} else if !got {
 			// Another replica exchanged it while we waited.
-			if res, err, ok := x.fromStore(ctx, key, secret, id.ExpiresAt); ok {
+			if res, err, ok := x.reuse(ctx, key, secret, id, true); ok {
 				return res, err
 			}
 		} else {
 			defer unlock(context.WithoutCancel(ctx))
-			if res, err, ok := x.fromStore(ctx, key, secret, id.ExpiresAt); ok {
+			if res, err, ok := x.reuse(ctx, key, secret, id, true); ok {
 				return res, err
 			}
 		}
@@ -260,12 +230,19 @@ func (x *Exchanger) create(ctx context.Context, key, secret string, id *verifier
 	}
 	now := x.now()
 	rec := &record{UserID: user.ID, AccessToken: sess.AccessToken, RefreshToken: sess.RefreshToken,
-		TokenType: sess.TokenType, ExpiresIn: int64(sess.ExpiresIn / time.Second), IssuedAt: now.Unix()}
+		TokenType: sess.TokenType, ExpiresIn: int64(sess.ExpiresIn / time.Second), IssuedAt: now.Unix(),
+		At: now.UnixNano(), Device: refreshDeviceInfo(device)}
+	x.startHead(ctx, rec, id.ExpiresAt)
 	claims, verr := x.ag.Verify(ctx, sess.AccessToken)
 	if verr != nil && errors.Is(verr, verifier.ErrInvalidToken) {
-		x.log.Error("agmigrate: createSession returned an access token that does not verify; is the Admin API reached under the public host?",
-			"error", verr, "user_id", user.ID)
-		return nil, fmt.Errorf("%w: %w: %v", ErrAdminAPI, ErrUnusableSession, verr)
+		// The session exists at Authgear: remember it, so the next request
+		// does not make another, and pause exchanges until the setup is
+		// looked at (usually the Admin API reached under another host).
+		rec.Negative = negUnusable
+		x.put(ctx, key, secret, rec, x.ttl(id.ExpiresAt))
+		err := fmt.Errorf("%w: %w: %v", ErrAdminAPI, ErrUnusableSession, verr)
+		x.latch(err)
+		return nil, err
 	}
 	x.put(ctx, key, secret, rec, x.ttl(id.ExpiresAt))
 	if x.onCreated != nil {
@@ -275,12 +252,13 @@ func (x *Exchanger) create(ctx context.Context, key, secret string, id *verifier
 }
 
 // ttl keeps a result no longer than the legacy token and the refresh token
-// live.
+// live, and at least minRecordTTL: a token inside its expiry leeway is
+// still accepted for a while, and must not mint a session per request.
 func (x *Exchanger) ttl(legacyExp time.Time) time.Duration {
 	if legacyExp.IsZero() {
 		return x.refreshTTL
 	}
-	return min(x.refreshTTL, legacyExp.Sub(x.now()))
+	return max(min(x.refreshTTL, legacyExp.Sub(x.now())), min(minRecordTTL, x.refreshTTL))
 }
 
 // call runs an Admin API call through the circuit breaker, retrying
@@ -290,18 +268,25 @@ func (x *Exchanger) call(ctx context.Context, idempotent bool, f func(context.Co
 	wait := x.backoff
 	for attempt := 1; ; attempt++ {
 		if !x.breaker.allow() {
-			return fmt.Errorf("%w: %w", ErrAdminAPI, ErrCircuitOpen)
+			return fmt.Errorf("%w: %w", ErrAdminAPI, x.breaker.openErr())
 		}
 		err := f(ctx)
+		if isSetupError(err) {
+			// Retrying cannot help until someone changes the setup.
+			x.latch(err)
+			return fmt.Errorf("%w: %w", ErrAdminAPI, err)
+		}
 		if err == nil || !adminapi.IsTransient(err) {
-			x.breaker.record(err == nil || !adminapi.IsTransient(err))
+			x.breaker.record(true)
 			if err != nil && !errors.Is(err, adminapi.ErrUserNotFound) && !errors.Is(err, adminapi.ErrInvalidLoginID) {
 				return fmt.Errorf("%w: %w", ErrAdminAPI, err)
 			}
 			return err
 		}
-		x.breaker.record(false)
-		retryable := idempotent || answeredOrNeverSent(err)
+		if x.breaker.record(false) {
+			x.log.Warn("agmigrate: the Admin API keeps failing; exchanges paused", "error", err, "retry_in", x.breaker.coolDown)
+		}
+		retryable := idempotent || noSessionCanExist(err)
 		if !retryable || attempt >= x.attempts {
 			return fmt.Errorf("%w: %w", ErrAdminAPI, err)
 		}
@@ -314,12 +299,19 @@ func (x *Exchanger) call(ctx context.Context, idempotent bool, f func(context.Co
 	}
 }
 
-// answeredOrNeverSent: Authgear answered with a 5xx/429 (nothing was
-// committed), or the connection was refused (nothing was sent).
-func answeredOrNeverSent(err error) bool {
+// noSessionCanExist: Authgear itself answered with an error (a GraphQL
+// error, or its {"error": …} envelope: the request's transaction was
+// rolled back), or the connection was refused (nothing was sent). A bare
+// 502/504 from a gateway, a dropped connection or a timeout may hide a
+// session Authgear committed, and a retry would make a second one.
+func noSessionCanExist(err error) bool {
+	var ge *adminapi.GraphQLError
+	if errors.As(err, &ge) {
+		return true
+	}
 	var he *adminapi.HTTPError
 	if errors.As(err, &he) {
-		return true
+		return he.Name != ""
 	}
 	var te *adminapi.TransportError
 	return errors.As(err, &te) && isDialError(te.Err)

@@ -24,6 +24,7 @@ type Middleware struct {
 	log     *slog.Logger
 	now     func() time.Time
 	shadow  shadowCache
+	evict   evictions
 }
 
 // New checks cfg and returns the middleware. A configuration it refuses
@@ -39,7 +40,7 @@ func New(cfg Config) (*Middleware, error) {
 		cfg.Now = time.Now
 	}
 	if cfg.Store == nil {
-		ms := NewMemoryStore(10000)
+		ms := NewMemoryStore(defaultMemoryEntries)
 		ms.now = cfg.Now
 		cfg.Store = ms
 	}
@@ -71,8 +72,18 @@ func New(cfg Config) (*Middleware, error) {
 		breaker:   &breaker{threshold: orDefault(cfg.BreakerThreshold, 5), coolDown: orDefault(cfg.BreakerCoolDown, 30*time.Second), now: cfg.Now},
 		onCreated: cfg.OnExchanged, log: cfg.Logger, storeErr: storeErr, now: cfg.Now,
 	}
+	tr := &tier{shared: cfg.Store, fresh: orDefault(cfg.LocalFreshness, 5*time.Second), keep: m.x.refreshTTL,
+		storeErr: storeErr, now: cfg.Now}
+	if ms, inProcess := cfg.Store.(*MemoryStore); inProcess {
+		m.watchEvictions(ms)
+	} else if cfg.LocalMemory >= 0 {
+		tr.local = newLocalMemory(orDefault(cfg.LocalMemory, defaultMemoryEntries))
+	}
+	m.x.tier = tr
+	m.x.revalidate = max(0, orDefault(cfg.RevalidateAfter, 5*time.Minute))
 	m.rf = &refresher{tokenURL: cfg.Authgear.Issuer() + "/oauth2/token", clientID: cfg.ClientID, http: cfg.HTTPClient,
-		store: cfg.Store, keep: time.Minute, storeErr: storeErr, now: cfg.Now}
+		store: cfg.Store, tier: tr, keep: time.Minute, headTTL: m.x.refreshTTL,
+		rejects: newLocalMemory(4096), rejectTTL: time.Minute, now: cfg.Now}
 	m.x.rf = m.rf
 	m.x.secure(&cfg)
 	return m, nil
@@ -108,6 +119,11 @@ func (m *Middleware) Handler(next http.Handler) http.Handler {
 		if !ok {
 			return
 		}
+		if ev.tokens {
+			// Tokens were set on this response: whatever the handler says
+			// about caching, no cache may keep it.
+			w = &noStoreWriter{ResponseWriter: w}
+		}
 		next.ServeHTTP(w, withIdentity(r, id))
 	})
 }
@@ -129,6 +145,11 @@ func (m *Middleware) authenticate(w http.ResponseWriter, r *http.Request, ev *Ev
 			ev.Outcome, ev.Err = OutcomeRefused, err
 			writeUnavailable(w, 5*time.Second, "the Authgear session cannot be checked now")
 			return Identity{}, false
+		case !fromHeader && errors.Is(err, verifier.ErrUnknownKey):
+			// Signed by a key this process has not fetched yet (a rotation
+			// inside the verifier's cool-down): the session is likely
+			// fine, and a refresh would only rotate it again.
+			return m.cannotCheck(w, r, ev, err)
 		case fromHeader && m.cfg.LegacyToken.Extract(r) != tok:
 			ev.Outcome, ev.Err = OutcomeRefused, err
 			writeAuthError(w, "invalid_token", authDesc(err))
@@ -138,36 +159,65 @@ func (m *Middleware) authenticate(w http.ResponseWriter, r *http.Request, ev *Ev
 	}
 	if m.hasCk {
 		if rt := readCookie(r, m.cookies.RefreshName); rt != "" {
-			if id, done := m.refresh(w, r, rt, ev); id.Source != SourceNone || done {
-				return id, id.Source != SourceNone
+			if id, ok, done := m.refresh(w, r, rt, ev); done {
+				return id, ok
 			}
 		}
 	}
 	return m.legacy(w, r, ev)
 }
 
-// refresh renews the cookie session. It returns the identity, or done
-// when it has answered; neither means the session is over.
-func (m *Middleware) refresh(w http.ResponseWriter, r *http.Request, rt string, ev *Event) (Identity, bool) {
-	t, err := m.rf.refresh(r.Context(), rt)
+// refresh renews the cookie session. done says the request's way is
+// decided, as id and ok (authenticate's results); otherwise the request
+// goes on without the session.
+func (m *Middleware) refresh(w http.ResponseWriter, r *http.Request, rt string, ev *Event) (id Identity, ok, done bool) {
+	ctx := withUserAgent(r.Context(), r.UserAgent())
+	t, err := m.rf.refresh(ctx, rt, refreshDeviceInfo(m.cfg.DeviceInfo(r)))
 	if errors.Is(err, ErrRefreshRejected) {
 		m.cookies.clear(w, r)
-		return Identity{}, false
+		ev.tokens = true
+		return Identity{}, false, false
 	}
 	if err != nil {
-		ev.Outcome, ev.Err = OutcomeRefused, err
 		m.log.Warn("agmigrate: refreshing an Authgear session failed", "error", err)
-		writeUnavailable(w, 5*time.Second, "the Authgear session cannot be refreshed now")
-		return Identity{}, true
+		id, ok := m.cannotCheck(w, r, ev, err)
+		return id, ok, true
 	}
-	c, err := m.cfg.Authgear.Verify(r.Context(), t.AccessToken)
+	c, err := m.verifyAuthgear(r.Context(), t.AccessToken)
+	if errors.Is(err, verifier.ErrUnknownKey) || errors.Is(err, verifier.ErrUnavailable) {
+		// The new token is signed by a key not fetched yet: keep the
+		// rotated refresh token (the old one may no longer work) and
+		// check the access token again once the keys are fetched.
+		m.cookies.Deliver(w, r, t)
+		ev.tokens = true
+		id, ok := m.cannotCheck(w, r, ev, err)
+		return id, ok, true
+	}
 	if err != nil {
 		m.cookies.clear(w, r)
-		return Identity{}, false
+		ev.tokens = true
+		return Identity{}, false, false
 	}
 	m.cookies.Deliver(w, r, t)
-	ev.Outcome = OutcomeRefreshed
-	return Identity{UserID: c.Subject, Source: SourceAuthgear, Claims: c}, false
+	ev.Outcome, ev.tokens = OutcomeRefreshed, true
+	return Identity{UserID: c.Subject, Source: SourceAuthgear, Claims: c}, true, true
+}
+
+// cannotCheck answers for a cookie session that cannot be renewed or
+// checked now (Authgear or its keys unreachable). Under RefreshFailurePolicy
+// FailOpen a request that may be anonymous goes on without the session
+// (its cookies kept, for the next request); otherwise 503.
+func (m *Middleware) cannotCheck(w http.ResponseWriter, r *http.Request, ev *Event, err error) (Identity, bool) {
+	if m.cfg.RefreshFailurePolicy == FailOpen && !m.cfg.RequireAuth {
+		id, ok := m.legacy(w, r, ev)
+		if ev.Err == nil {
+			ev.Err = err
+		}
+		return id, ok
+	}
+	ev.Outcome, ev.Err = OutcomeRefused, err
+	writeUnavailable(w, 5*time.Second, "the Authgear session cannot be checked now")
+	return Identity{}, false
 }
 
 // legacy handles a request without a usable Authgear session.
@@ -208,17 +258,16 @@ func (m *Middleware) legacy(w http.ResponseWriter, r *http.Request, ev *Event) (
 		ev.Outcome, ev.Shadow = OutcomeShadow, m.shadowLookup(ctx, lt, lid)
 		return legacyID, true
 	}
-	res, err := m.x.Exchange(ctx, lt, lid, m.cfg.DeviceInfo(r))
+	res, err := m.x.Exchange(withUserAgent(ctx, r.UserAgent()), lt, lid, m.cfg.DeviceInfo(r))
 	switch {
 	case err == nil:
 		m.cfg.Delivery.Deliver(w, r, res.Tokens)
+		noStore(w)
+		ev.tokens = true
 		if ce, ok := m.cfg.LegacyToken.(CookieExtractor); ok {
 			clearCookie(w, ce, !(m.hasCk && m.cookies.InsecureAllowHTTP))
 		}
-		ev.Outcome = OutcomeExchanged
-		if res.Reused {
-			ev.Outcome = OutcomeExchangeReused
-		}
+		ev.Outcome = outcomeOf(res)
 		return Identity{UserID: res.UserID, Source: SourceExchanged, Claims: res.Claims, Legacy: lid}, true
 	case errors.Is(err, ErrUserMissing):
 		ev.Outcome = OutcomeUserMissing
@@ -233,6 +282,16 @@ func (m *Middleware) legacy(w http.ResponseWriter, r *http.Request, ev *Event) (
 			return legacyID, true
 		}
 		writeAuthError(w, "invalid_token", "the account is disabled")
+		return Identity{}, false
+	case errors.Is(err, ErrSessionEnded):
+		ev.Outcome = OutcomeSessionEnded
+		if m.cfg.ServeEndedAsLegacy {
+			return legacyID, true
+		}
+		if ce, ok := m.cfg.LegacyToken.(CookieExtractor); ok {
+			clearCookie(w, ce, !(m.hasCk && m.cookies.InsecureAllowHTTP))
+		}
+		writeAuthError(w, "invalid_token", "the session has ended; sign in again")
 		return Identity{}, false
 	}
 	ev.Outcome, ev.Err = OutcomeAdminError, err
@@ -251,10 +310,23 @@ func (m *Middleware) retryAfter() time.Duration {
 	return 5 * time.Second
 }
 
+// outcomeOf tells apart the one request whose exchange created the
+// session from those that joined it or reused it.
+func outcomeOf(res *ExchangeResult) Outcome {
+	switch {
+	case res.Created:
+		return OutcomeExchanged
+	case res.Reused:
+		return OutcomeExchangeReused
+	}
+	return OutcomeExchangeJoined
+}
+
 func (m *Middleware) logAdminError(err error) {
 	switch {
-	case errors.Is(err, adminapi.ErrCreateSessionDisabled), errors.Is(err, adminapi.ErrForbidden), errors.Is(err, ErrUnusableSession):
-		m.log.Error("agmigrate: Authgear setup problem; run `agmigrate doctor`", "error", err)
+	case errors.Is(err, adminapi.ErrCreateSessionDisabled), errors.Is(err, adminapi.ErrForbidden), errors.Is(err, ErrUnusableSession),
+		errors.Is(err, ErrCircuitOpen):
+		// Logged once per period, when the circuit opened.
 	default:
 		m.log.Warn("agmigrate: exchange failed", "error", err)
 	}

@@ -30,11 +30,21 @@ const (
 	// as legacy. Count it: it is either an attack or an identifier that
 	// needs the LoginIDMatch policy looked at.
 	OutcomeLoginIDMismatch
+	// OutcomeExchangeJoined: a legacy session whose exchange another
+	// request of this process was making at the same time; it got the
+	// same session. Only the request that made it reports OutcomeExchanged,
+	// so counting that outcome counts migrated users.
+	OutcomeExchangeJoined
+	// OutcomeSessionEnded: a legacy token whose Authgear session has ended
+	// (user disabled, session revoked, EndLegacySession): it is spent, and
+	// the request got 401 "sign in again" (or legacy service with
+	// ServeEndedAsLegacy).
+	OutcomeSessionEnded
 )
 
 var outcomeNames = [...]string{"anonymous", "authgear", "refreshed", "exchanged", "exchange_reused",
 	"not_rolled_out", "shadow", "user_missing", "user_disabled", "admin_error", "refused",
-	"login_id_mismatch"}
+	"login_id_mismatch", "exchange_joined", "session_ended"}
 
 func (o Outcome) String() string {
 	if int(o) < len(outcomeNames) {
@@ -59,6 +69,8 @@ type Event struct {
 	Shadow Outcome
 	// Err is the error behind a refusal or a failure, without secrets.
 	Err error
+
+	tokens bool // the response sets or clears tokens: never cacheable
 }
 
 // Observer is told the outcome of every request. Hang metrics on it:
@@ -73,6 +85,14 @@ type Observer interface {
 // deduplication in this process only, until the store answers again.
 type StoreObserver interface {
 	StoreFailed(err error)
+}
+
+// EvictionObserver may also be implemented by the Observer: it is told
+// when the in-memory store, being full, drops an exchange that was still
+// live. The legacy token of that exchange would then make a second session
+// if presented again: raise the store's size, or use a shared store.
+type EvictionObserver interface {
+	StoreEvicted()
 }
 
 // ObserverFunc adapts a function to Observer.

@@ -15,7 +15,8 @@ import (
 )
 
 // ErrRefreshRejected: Authgear refused the refresh token (expired, revoked,
-// the user disabled). The session is over.
+// the user disabled), or the token cannot be an Authgear refresh token at
+// all. The session is over.
 var ErrRefreshRejected = errors.New("agmigrate: refresh token rejected")
 
 // refresher renews an Authgear session at the token endpoint. Concurrent
@@ -23,20 +24,50 @@ var ErrRefreshRejected = errors.New("agmigrate: refresh token rejected")
 // store for a short while, sealed under the old refresh token: with
 // rotation on, the old token stops working at the first refresh, and the
 // requests (or replicas) still holding it must get the same new tokens
-// instead of failing or revoking each other.
+// instead of failing or revoking each other. A rotated session's new
+// tokens are also left in its head (head.go), for the stored exchange to
+// follow. Refresh tokens Authgear refused are remembered for a while in
+// this process, so a junk cookie costs one call, not one per request.
 type refresher struct {
-	tokenURL string
-	clientID string
-	http     *http.Client
-	store    Store
-	keep     time.Duration
-	storeErr func(error)
-	now      func() time.Time
-	sf       singleflight.Group
+	tokenURL  string
+	clientID  string
+	http      *http.Client
+	store     Store // the shared store, for its lock
+	tier      *tier
+	keep      time.Duration
+	headTTL   time.Duration
+	rejects   *localMemory
+	rejectTTL time.Duration
+	now       func() time.Time
+	sf        singleflight.Group
 }
 
-func (f *refresher) refresh(ctx context.Context, refreshToken string) (*Tokens, error) {
+// uaKey carries the browser's User-Agent to the refreshes a request makes:
+// Authgear shows the last refresh's User-Agent in the user's session list.
+var uaKey = &contextKey{"user-agent"}
+
+func withUserAgent(ctx context.Context, ua string) context.Context {
+	if ua == "" {
+		return ctx
+	}
+	return context.WithValue(ctx, uaKey, ua)
+}
+
+func userAgentFrom(ctx context.Context) string {
+	ua, _ := ctx.Value(uaKey).(string)
+	return ua
+}
+
+// refresh renews the session of refreshToken. device is the x_device_info
+// to send ("" for none); the User-Agent comes from ctx (withUserAgent).
+func (f *refresher) refresh(ctx context.Context, refreshToken, device string) (*Tokens, error) {
+	if !looksLikeRefreshToken(refreshToken) {
+		return nil, fmt.Errorf("%w (not an Authgear refresh token)", ErrRefreshRejected)
+	}
 	key := storeKey("r", refreshToken)
+	if _, ok := f.rejects.get(key, f.now()); ok {
+		return nil, fmt.Errorf("%w: %w (remembered)", ErrRefreshRejected, ErrSessionEnded)
+	}
 	if t, ok := f.fromStore(ctx, key, refreshToken); ok {
 		return t, nil
 	}
@@ -52,7 +83,7 @@ func (f *refresher) refresh(ctx context.Context, refreshToken string) (*Tokens, 
 			unlock, got, err := lockOrWait(fctx, f.store, l, key, 15*time.Second)
 			switch {
 			case err != nil:
-				f.storeErr(err)
+				f.tier.storeErr(err)
 			case !got:
 				if t, ok := f.fromStore(fctx, key, refreshToken); ok {
 					return t, nil
@@ -64,14 +95,25 @@ func (f *refresher) refresh(ctx context.Context, refreshToken string) (*Tokens, 
 				}
 			}
 		}
-		t, err := f.call(fctx, refreshToken)
+		t, err := f.call(fctx, refreshToken, device)
+		if device != "" && errors.Is(err, errBadRequest) {
+			// The device info was refused: a refresh without it is still
+			// worth more than none.
+			t, err = f.call(fctx, refreshToken, "")
+		}
+		if errors.Is(err, ErrRefreshRejected) {
+			now := f.now()
+			f.rejects.put(key, localEntry{v: []byte{1}, exp: now.Add(f.rejectTTL), seen: now})
+		}
 		if err != nil {
 			return nil, err
 		}
-		pt, _ := json.Marshal(&record{AccessToken: t.AccessToken, RefreshToken: t.RefreshToken, TokenType: t.TokenType,
-			ExpiresIn: int64(t.ExpiresIn / time.Second), IssuedAt: t.IssuedAt.Unix()})
-		if err := f.store.Put(fctx, key, seal("r", refreshToken, key, pt), min(f.keep, t.ExpiresIn)); err != nil {
-			f.storeErr(err)
+		rec := &record{AccessToken: t.AccessToken, RefreshToken: t.RefreshToken, TokenType: t.TokenType,
+			ExpiresIn: int64(t.ExpiresIn / time.Second), IssuedAt: t.IssuedAt.Unix(), At: t.IssuedAt.UnixNano()}
+		pt, _ := json.Marshal(rec)
+		f.tier.put(fctx, key, seal("r", refreshToken, key, pt), min(f.keep, t.ExpiresIn))
+		if t.RefreshToken != refreshToken {
+			f.moveHead(fctx, refreshToken, rec)
 		}
 		return t, nil
 	})
@@ -81,12 +123,26 @@ func (f *refresher) refresh(ctx context.Context, refreshToken string) (*Tokens, 
 	return v.(*Tokens), nil
 }
 
-func (f *refresher) fromStore(ctx context.Context, key, secret string) (*Tokens, bool) {
-	raw, err := f.store.Get(ctx, key)
+// moveHead leaves a rotated session's new tokens in its head, when the
+// session came from an exchange (only those have a head).
+func (f *refresher) moveHead(ctx context.Context, oldToken string, rec *record) {
+	gid := grantID(oldToken)
+	if gid == "" {
+		return
+	}
+	hk := headKey(gid)
+	old, _, err := f.tier.get(ctx, hk)
 	if err != nil {
-		if !errors.Is(err, ErrNotFound) {
-			f.storeErr(err)
-		}
+		return
+	}
+	if v := sealHead(old, hk, rec); v != nil {
+		f.tier.put(ctx, hk, v, f.headTTL)
+	}
+}
+
+func (f *refresher) fromStore(ctx context.Context, key, secret string) (*Tokens, bool) {
+	raw, _, err := f.tier.get(ctx, key)
+	if err != nil {
 		return nil, false
 	}
 	pt, err := unseal("r", secret, key, raw)
@@ -97,15 +153,25 @@ func (f *refresher) fromStore(ctx context.Context, key, secret string) (*Tokens,
 	return rec.tokens(), true
 }
 
-// call makes the refresh_token grant request.
-func (f *refresher) call(ctx context.Context, refreshToken string) (*Tokens, error) {
+// errBadRequest marks a 400 invalid_request answer.
+var errBadRequest = errors.New("agmigrate: refresh: invalid_request")
+
+// call makes the refresh_token grant request, with the browser's
+// User-Agent and, when given, the session's device info.
+func (f *refresher) call(ctx context.Context, refreshToken, device string) (*Tokens, error) {
 	form := url.Values{"grant_type": {"refresh_token"}, "client_id": {f.clientID}, "refresh_token": {refreshToken}}
+	if device != "" {
+		form.Set("x_device_info", device)
+	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, f.tokenURL, strings.NewReader(form.Encode()))
 	if err != nil {
 		return nil, err
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Accept", "application/json")
+	if ua := userAgentFrom(ctx); ua != "" {
+		req.Header.Set("User-Agent", ua)
+	}
 	resp, err := f.http.Do(req)
 	if err != nil {
 		var ue *url.Error
@@ -126,8 +192,14 @@ func (f *refresher) call(ctx context.Context, refreshToken string) (*Tokens, err
 	_ = json.Unmarshal(body, &out)
 	switch {
 	case resp.StatusCode == http.StatusOK && out.AccessToken != "":
-	case resp.StatusCode == http.StatusBadRequest && (out.Error == "invalid_grant" || out.Error == "invalid_request"):
-		return nil, fmt.Errorf("%w (%s)", ErrRefreshRejected, out.Error)
+	case resp.StatusCode == http.StatusBadRequest && out.Error == "invalid_grant":
+		// Authgear ended the session: expired, revoked, user disabled.
+		return nil, fmt.Errorf("%w: %w", ErrRefreshRejected, ErrSessionEnded)
+	case resp.StatusCode == http.StatusBadRequest && out.Error == "invalid_request" && device != "":
+		return nil, errBadRequest
+	case resp.StatusCode == http.StatusBadRequest && out.Error == "invalid_request":
+		// A token of another client: never usable here.
+		return nil, fmt.Errorf("%w (invalid_request)", ErrRefreshRejected)
 	default:
 		return nil, fmt.Errorf("agmigrate: refresh: HTTP %d %s", resp.StatusCode, out.Error)
 	}

@@ -3,6 +3,7 @@ package agmigrate
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 	"time"
 )
@@ -42,10 +43,11 @@ type Waiter interface {
 // expired entry or else the entry closest to expiry among a sample makes
 // room. Safe for concurrent use.
 type MemoryStore struct {
-	mu  sync.Mutex
-	m   map[string]memEntry
-	max int
-	now func() time.Time
+	mu      sync.Mutex
+	m       map[string]memEntry
+	max     int
+	now     func() time.Time
+	onEvict func() // told when a live exchange is dropped to make room
 }
 
 type memEntry struct {
@@ -84,11 +86,16 @@ func (s *MemoryStore) Put(_ context.Context, key string, value []byte, ttl time.
 	}
 	now := s.now()
 	s.mu.Lock()
-	defer s.mu.Unlock()
+	var lost bool
 	if _, ok := s.m[key]; !ok && len(s.m) >= s.max {
-		s.evictLocked(now)
+		lost = s.evictLocked(now)
 	}
 	s.m[key] = memEntry{v: append([]byte(nil), value...), exp: now.Add(ttl)}
+	onEvict := s.onEvict
+	s.mu.Unlock()
+	if lost && onEvict != nil {
+		onEvict()
+	}
 	return nil
 }
 
@@ -99,7 +106,8 @@ func (s *MemoryStore) Len() int {
 	return len(s.m)
 }
 
-func (s *MemoryStore) evictLocked(now time.Time) {
+// evictLocked makes room; it reports whether a live exchange was dropped.
+func (s *MemoryStore) evictLocked(now time.Time) bool {
 	const sample = 16
 	var victim string
 	var soonest time.Time
@@ -107,7 +115,7 @@ func (s *MemoryStore) evictLocked(now time.Time) {
 	for k, e := range s.m {
 		if !now.Before(e.exp) {
 			delete(s.m, k)
-			return
+			return false
 		}
 		if n == 0 || e.exp.Before(soonest) {
 			victim, soonest = k, e.exp
@@ -117,6 +125,7 @@ func (s *MemoryStore) evictLocked(now time.Time) {
 		}
 	}
 	delete(s.m, victim)
+	return strings.HasPrefix(victim, "agm:x:")
 }
 
 // lockOrWait takes the shared lock for key, or waits until its holder has
@@ -132,9 +141,20 @@ func lockOrWait(ctx context.Context, store Store, l Locker, key string, lease ti
 		if w, isWaiter := store.(Waiter); isWaiter {
 			wctx, cancel := context.WithTimeout(ctx, min(lease, time.Second))
 			_, werr := w.WaitFor(wctx, key)
+			early := wctx.Err() == nil
 			cancel()
 			if werr == nil {
 				return nil, false, nil
+			}
+			if early {
+				// The wait failed before its time (the store in trouble):
+				// back off instead of retrying the lock in a tight loop.
+				select {
+				case <-time.After(wait):
+					wait = min(wait*2, 500*time.Millisecond)
+				case <-ctx.Done():
+					return nil, false, ctx.Err()
+				}
 			}
 		} else {
 			select {

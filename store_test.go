@@ -67,6 +67,8 @@ func TestStoreHoldsNoUsableToken(t *testing.T) {
 func TestMemoryStoreBoundsAndTTL(t *testing.T) {
 	t.Parallel()
 	s := agmigrate.NewMemoryStore(10)
+	c := &clock{now: time.Now()}
+	agmigrate.SetMemoryStoreClock(s, c.Now)
 	ctx := context.Background()
 	for i := 0; i < 100; i++ {
 		_ = s.Put(ctx, "k"+itoa(i), []byte("v"), time.Hour)
@@ -74,8 +76,11 @@ func TestMemoryStoreBoundsAndTTL(t *testing.T) {
 	if s.Len() != 10 {
 		t.Errorf("%d entries in a store of 10", s.Len())
 	}
-	_ = s.Put(ctx, "short", []byte("v"), time.Nanosecond)
-	time.Sleep(time.Millisecond)
+	_ = s.Put(ctx, "short", []byte("v"), time.Second)
+	if _, err := s.Get(ctx, "short"); err != nil {
+		t.Errorf("live entry: %v", err)
+	}
+	c.Advance(time.Second)
 	if _, err := s.Get(ctx, "short"); err != agmigrate.ErrNotFound {
 		t.Errorf("expired entry: %v", err)
 	}

@@ -1,0 +1,182 @@
+package agmigrate
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"time"
+)
+
+// localMemory is what one replica remembers by itself of its recent
+// exchanges and refreshes, in front of a shared store: the same sealed
+// values the shared store holds, bounded in number and each with its own
+// expiry. It answers repeat hits without a round trip, and keeps the
+// promise of one session per token in this replica while the shared store
+// is failing.
+type localMemory struct {
+	mu  sync.Mutex
+	m   map[string]localEntry
+	max int
+}
+
+type localEntry struct {
+	v    []byte // nil: the shared store said it holds nothing
+	exp  time.Time
+	seen time.Time // when the value was last put or read from the shared store
+}
+
+func newLocalMemory(max int) *localMemory {
+	return &localMemory{m: make(map[string]localEntry), max: max}
+}
+
+func (l *localMemory) get(key string, now time.Time) (localEntry, bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	e, ok := l.m[key]
+	if ok && !now.Before(e.exp) {
+		delete(l.m, key)
+		return localEntry{}, false
+	}
+	return e, ok
+}
+
+func (l *localMemory) put(key string, e localEntry) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if _, ok := l.m[key]; !ok && len(l.m) >= l.max {
+		// An expired entry, or else the one closest to expiry among a
+		// sample, makes room: the shared store still has it.
+		const sample = 16
+		var victim string
+		var soonest time.Time
+		n := 0
+		for k, old := range l.m {
+			if !e.seen.Before(old.exp) {
+				victim = k
+				break
+			}
+			if n == 0 || old.exp.Before(soonest) {
+				victim, soonest = k, old.exp
+			}
+			if n++; n >= sample {
+				break
+			}
+		}
+		delete(l.m, victim)
+	}
+	l.m[key] = e
+}
+
+func (l *localMemory) delete(key string) {
+	l.mu.Lock()
+	delete(l.m, key)
+	l.mu.Unlock()
+}
+
+// tier reads and writes the store through the local memory, when there is
+// one (a shared store was configured). Reads within fresh of the last
+// sight of a value are answered locally; older ones ask the shared store,
+// and fall back on the local value when the shared store fails or has lost
+// it.
+type tier struct {
+	shared   Store
+	local    *localMemory // nil: the store is itself in this process
+	fresh    time.Duration
+	keep     time.Duration // how long a value read from the shared store is kept locally at most
+	storeErr func(error)
+	now      func() time.Time
+}
+
+// get returns the value under key, or ErrNotFound. local reports a value
+// that came from the local memory without asking the shared store.
+func (t *tier) get(ctx context.Context, key string) (v []byte, local bool, err error) {
+	if t.local == nil { // an in-process store: nothing to detach from
+		v, err = t.shared.Get(ctx, key)
+		if err != nil && !errors.Is(err, ErrNotFound) {
+			t.storeErr(err)
+			err = ErrNotFound
+		}
+		return v, false, err
+	}
+	now := t.now()
+	e, had := t.local.get(key, now)
+	if had && now.Sub(e.seen) < t.fresh {
+		if e.v == nil {
+			return nil, true, ErrNotFound
+		}
+		return e.v, true, nil
+	}
+	sctx, cancel := detached(ctx)
+	defer cancel()
+	v, err = t.shared.Get(sctx, key)
+	switch {
+	case err == nil:
+		exp := now.Add(t.keep)
+		if had && e.v != nil {
+			exp = e.exp
+		}
+		t.local.put(key, localEntry{v: v, exp: exp, seen: now})
+		return v, false, nil
+	case errors.Is(err, ErrNotFound):
+		if had && e.v != nil {
+			// The shared store lost it (a restart, an eviction): what this
+			// replica remembers still stands.
+			return e.v, true, nil
+		}
+		t.local.put(key, localEntry{exp: now.Add(t.fresh), seen: now})
+		return nil, false, ErrNotFound
+	default:
+		t.storeErr(err)
+		if had && e.v != nil {
+			return e.v, true, nil
+		}
+		return nil, false, ErrNotFound
+	}
+}
+
+// getShared reads the shared store, bypassing the local memory (used
+// before concluding that a session has ended: another replica may have
+// renewed it).
+func (t *tier) getShared(ctx context.Context, key string) ([]byte, error) {
+	if t.local == nil {
+		return t.shared.Get(ctx, key)
+	}
+	ctx, cancel := detached(ctx)
+	defer cancel()
+	v, err := t.shared.Get(ctx, key)
+	if err == nil {
+		now := t.now()
+		exp := now.Add(t.keep)
+		if e, ok := t.local.get(key, now); ok && e.v != nil {
+			exp = e.exp
+		}
+		t.local.put(key, localEntry{v: v, exp: exp, seen: now})
+	}
+	return v, err
+}
+
+// put writes value locally and to the shared store.
+func (t *tier) put(ctx context.Context, key string, value []byte, ttl time.Duration) {
+	if ttl <= 0 {
+		return
+	}
+	if t.local != nil {
+		now := t.now()
+		t.local.put(key, localEntry{v: value, exp: now.Add(ttl), seen: now})
+		var cancel context.CancelFunc
+		ctx, cancel = detached(ctx)
+		defer cancel()
+	}
+	if err := t.shared.Put(ctx, key, value, ttl); err != nil {
+		t.storeErr(err)
+	}
+}
+
+// storeTimeout bounds one call to the shared store.
+const storeTimeout = 3 * time.Second
+
+// detached runs a store call apart from the request's cancellation: a
+// caller that goes away must never make the store look down.
+func detached(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), storeTimeout)
+}
