@@ -2,19 +2,26 @@
 // accepts Authgear and legacy sessions, and /api routes require one. It is
 // its own module so the library does not depend on chi.
 //
-// It runs on the fake Authgear with a home-grown HS256 legacy system, so
-// `go run .` works with nothing configured; swap the verifiers and the
-// admin client for real ones (see the quick start in the README).
+// Authgear comes from the AUTHGEAR_* variables the agmigrate command reads
+// (AUTHGEAR_ENDPOINT, AUTHGEAR_ADMIN_URL for a self-hosted admin listener,
+// AUTHGEAR_PROJECT_ID, AUTHGEAR_ADMIN_KEY_FILE, AUTHGEAR_ADMIN_KEY_ID,
+// AUTHGEAR_CLIENT_ID). With none set, `go run .` uses the fake Authgear
+// holding alice@example.com and says so. The legacy system is a home-grown
+// HS256 one; swap its verifier for yours (see the quick start in the README).
 package main
 
 import (
 	"context"
 	"encoding/json"
 	"log"
+	"log/slog"
 	"net/http"
+	"os"
 
 	"github.com/agmigrate/agmigrate"
+	"github.com/agmigrate/agmigrate/adminapi"
 	"github.com/agmigrate/agmigrate/authgeartest"
+	"github.com/agmigrate/agmigrate/examples/internal/agenv"
 	"github.com/agmigrate/agmigrate/verifier"
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
@@ -23,10 +30,13 @@ import (
 var legacySecret = []byte("chi example legacy secret, 32+ bytes")
 
 func main() {
-	fake := authgeartest.NewServer(authgeartest.Options{EnableCreateSession: true})
-	defer fake.Close()
-	fake.AddUser(authgeartest.User{Email: "alice@example.com"})
-	r, err := newRouter(context.Background(), fake)
+	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	ag, closeFn, err := connect(os.Getenv, logger, nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer closeFn()
+	r, err := newRouter(context.Background(), ag, logger)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -34,8 +44,34 @@ func main() {
 	log.Fatal(http.ListenAndServe("127.0.0.1:8080", r))
 }
 
-func newRouter(ctx context.Context, fake *authgeartest.Server) (http.Handler, error) {
-	ag, err := verifier.NewAuthgear(ctx, verifier.AuthgearConfig{Endpoint: fake.URL})
+// authgear is where the app's Authgear is.
+type authgear struct {
+	admin              *adminapi.Client
+	endpoint, clientID string
+}
+
+// connect reads the AUTHGEAR_* variables, or starts the fake and logs why.
+func connect(env func(string) string, logger *slog.Logger, adminHTTP *http.Client) (authgear, func(), error) {
+	s, ok, why, err := agenv.Read(env)
+	if err != nil {
+		return authgear{}, nil, err
+	}
+	if ok {
+		admin, err := s.Admin(adminHTTP)
+		if err != nil {
+			return authgear{}, nil, err
+		}
+		logger.Info("chi: using Authgear at " + s.Describe())
+		return authgear{admin: admin, endpoint: s.Endpoint, clientID: s.ClientID}, func() {}, nil
+	}
+	fake := authgeartest.NewServer(authgeartest.Options{EnableCreateSession: true})
+	fake.AddUser(authgeartest.User{Email: "alice@example.com"})
+	logger.Warn("chi: using a fake Authgear at "+fake.URL+" holding alice@example.com", "why", why)
+	return authgear{admin: fake.AdminClient(), endpoint: fake.URL, clientID: "test-client"}, fake.Close, nil
+}
+
+func newRouter(ctx context.Context, a authgear, logger *slog.Logger) (http.Handler, error) {
+	ag, err := verifier.NewAuthgear(ctx, verifier.AuthgearConfig{Endpoint: a.endpoint})
 	if err != nil {
 		return nil, err
 	}
@@ -44,18 +80,20 @@ func newRouter(ctx context.Context, fake *authgeartest.Server) (http.Handler, er
 		return nil, err
 	}
 	optional, err := agmigrate.New(agmigrate.Config{
-		Authgear: ag, Legacy: legacy, Admin: fake.AdminClient(), ClientID: "test-client",
+		Authgear: ag, Legacy: legacy, Admin: a.admin, ClientID: a.clientID,
 		LegacyToken: agmigrate.CookieExtractor{Name: "legacy_session"},
 		Delivery:    agmigrate.Cookies{InsecureAllowHTTP: true}, // plain HTTP on localhost only
+		Logger:      logger,
 	})
 	if err != nil {
 		return nil, err
 	}
 	required, err := agmigrate.New(agmigrate.Config{
-		Authgear: ag, Legacy: legacy, Admin: fake.AdminClient(), ClientID: "test-client",
+		Authgear: ag, Legacy: legacy, Admin: a.admin, ClientID: a.clientID,
 		LegacyToken: agmigrate.CookieExtractor{Name: "legacy_session"},
 		Delivery:    agmigrate.Cookies{InsecureAllowHTTP: true},
 		RequireAuth: true,
+		Logger:      logger,
 	})
 	if err != nil {
 		return nil, err
