@@ -2,6 +2,7 @@ package verifier_test
 
 import (
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/agmigrate/agmigrate/authgeartest"
@@ -74,6 +75,36 @@ func FuzzNormalizeLoginID(f *testing.F) {
 			}
 			if again, err := verifier.NormalizeLoginID(key, n); err != nil || again != n {
 				t.Fatalf("%s %q → %q → %q, %v: not idempotent", key, s, n, again, err)
+			}
+		}
+	})
+}
+
+// FuzzStaticJWKS builds a legacy verifier on an arbitrary static JWK set
+// and verifies tokens that name its keys: a set is refused with ErrConfig
+// or works, never a panic.
+func FuzzStaticJWKS(f *testing.F) {
+	f.Add([]byte(`{"keys":[{"kty":"OKP","crv":"Ed25519","kid":"k","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}]}`))
+	f.Add([]byte(`{"keys":[{"kty":"OKP","crv":"Ed25519","kid":"k","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHUR"}]}`))
+	f.Add([]byte(`{"keys":[{"kty":"EC","crv":"P-256","kid":"k","x":"AAAA","y":"AAAA"}]}`))
+	f.Add([]byte(`{"keys":[{"kty":"RSA","kid":"k","n":"AQAB","e":"AQ"}]}`))
+	toks := []string{
+		"eyJhbGciOiJFZERTQSIsImtpZCI6ImsifQ.e30." + strings.Repeat("A", 86),
+		"eyJhbGciOiJFUzI1NiIsImtpZCI6ImsifQ.e30." + strings.Repeat("A", 86),
+		"eyJhbGciOiJSUzI1NiIsImtpZCI6ImsifQ.e30." + strings.Repeat("A", 342),
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		v, err := verifier.NewJWT(bg(t), verifier.JWTConfig{JWKS: data, Algorithms: []string{"RS256", "ES256", "EdDSA"},
+			Issuer: "i", Audience: []string{"a"}, CacheSize: -1})
+		if err != nil {
+			if !errors.Is(err, verifier.ErrConfig) {
+				t.Fatalf("static JWKS refused without ErrConfig: %v", err)
+			}
+			return
+		}
+		for _, tok := range toks {
+			if _, err := v.VerifyLegacy(bg(t), tok); err == nil || !errors.Is(err, verifier.ErrInvalidToken) {
+				t.Fatalf("made-up token: %v", err)
 			}
 		}
 	})
