@@ -241,7 +241,7 @@ func (o userObj) field(ex *executor, name string, _ map[string]any) (any, *field
 				gs = append(gs, g)
 			}
 		}
-		sort.Slice(gs, func(i, j int) bool { return gs[i].createdAt.After(gs[j].createdAt) })
+		sort.Slice(gs, func(i, j int) bool { return gs[j].olderThan(gs[i]) })
 		items := make([]any, len(gs))
 		for i, g := range gs {
 			items[i] = sessionObj{g}

@@ -102,6 +102,7 @@ type Server struct {
 	buckets       map[string]*bucket
 	flows         map[string]*authFlow
 	hookSeq       int
+	grantSeq      int
 	hookWG        sync.WaitGroup
 
 	cmu   sync.Mutex // guards calls, so counting works under mu too
@@ -284,15 +285,17 @@ func (s *Server) SessionCount(userID string) int {
 func (s *Server) Sessions(userID string) []SessionInfo {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var out []SessionInfo
+	var gs []*grant
 	for _, g := range s.grants {
 		if userID == "" || g.userID == userID {
-			out = append(out, g.info())
+			gs = append(gs, g)
 		}
 	}
-	sort.Slice(out, func(i, j int) bool {
-		return out[i].CreatedAt.Before(out[j].CreatedAt) || out[i].CreatedAt.Equal(out[j].CreatedAt) && out[i].ID < out[j].ID
-	})
+	sort.Slice(gs, func(i, j int) bool { return gs[i].olderThan(gs[j]) })
+	out := make([]SessionInfo, len(gs))
+	for i, g := range gs {
+		out[i] = g.info()
+	}
 	return out
 }
 

@@ -26,9 +26,18 @@ type grant struct {
 	lastIP     string // last accessed by
 	userAgent  string // of the last access
 	refreshes  int
+	seq        int // creation order, for equal creation times on a frozen clock
 }
 
 func (g *grant) refreshToken() string { return g.id + "." + g.secret }
+
+// olderThan orders grants by creation time, then creation order.
+func (g *grant) olderThan(o *grant) bool {
+	if !g.createdAt.Equal(o.createdAt) {
+		return g.createdAt.Before(o.createdAt)
+	}
+	return g.seq < o.seq
+}
 
 // accessToken is an issued access token, found by its hash (Authgear's jti
 // is the same kind of hash).
@@ -57,6 +66,8 @@ func (s *Server) newGrantLocked(userID, clientID string, device map[string]any, 
 	now := s.opts.Now()
 	g := &grant{id: newUUID(), secret: randomString(32), userID: userID, clientID: clientID,
 		createdAt: now, lastUsedAt: now, deviceInfo: device, ip: ip, lastIP: ip, userAgent: userAgent}
+	s.grantSeq++
+	g.seq = s.grantSeq
 	s.grants[g.id] = g
 	return g
 }
