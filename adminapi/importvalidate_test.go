@@ -364,3 +364,46 @@ func TestAPIErrorCauses(t *testing.T) {
 		}
 	}
 }
+
+// FuzzValidateImport validates records decoded from arbitrary JSON: no
+// panic, every problem names a record of the request and a location, and
+// after NormalizeImport no identifier is reported as unnormalised.
+func FuzzValidateImport(f *testing.F) {
+	f.Add([]byte(`[{"email":"A@Example.com","birthdate":"--02-30","address":{"country":1}},{"email":"a@example.com","roles":[""]}]`), uint8(0))
+	f.Add([]byte(`[{"phone_number":"+85291234567","preferred_username":"ＡLICE"},{"preferred_username":"alice"}]`), uint8(2))
+	f.Add([]byte(`[{"email":"x@ｒec.test","locale":"zh-hant","zoneinfo":"Etc/GMT+8","picture":"authgearimages://h/x"}]`), uint8(0))
+	idents := []adminapi.Identifier{adminapi.IdentifierEmail, adminapi.IdentifierPhone, adminapi.IdentifierUsername}
+	f.Fuzz(func(t *testing.T, data []byte, which uint8) {
+		var recs []adminapi.ImportRecord
+		if json.Unmarshal(data, &recs) != nil || len(recs) == 0 {
+			return
+		}
+		req := adminapi.ImportRequest{Identifier: idents[int(which)%len(idents)], Records: recs,
+			Project: adminapi.ImportProject{RoleKeys: []string{"a"}, EmailIgnoreDotSign: which&4 != 0}}
+		for _, p := range adminapi.ValidateImport(req) {
+			if p.Index < 0 || p.Index >= len(recs) || !strings.HasPrefix(p.Location, "/") || p.Kind == "" || p.Problem == "" {
+				t.Fatalf("malformed problem %+v for %d records", p, len(recs))
+			}
+		}
+		norm, _ := adminapi.NormalizeImport(req)
+		for _, p := range adminapi.ValidateImport(norm) {
+			if p.Kind == adminapi.KindNotNormalized {
+				t.Fatalf("still unnormalised after NormalizeImport: %+v", p)
+			}
+		}
+	})
+}
+
+// FuzzAPIErrorCauses reads the reasons out of arbitrary error info.
+func FuzzAPIErrorCauses(f *testing.F) {
+	f.Add([]byte(`{"name":"Invalid","reason":"ValidationFailed","info":{"causes":[{"location":"/x","kind":"format","details":{"error":"e"}},7]}}`))
+	f.Add([]byte(`{"name":"NotFound","reason":"RoleUnknownKeys","info":{"keys":["a"]}}`))
+	f.Add([]byte(`{"reason":"InvariantViolated","info":{"cause":{"kind":"DuplicatedIdentity"},"LoginIDTypeIncoming":"phone"}}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var e adminapi.APIError
+		if json.Unmarshal(data, &e) != nil {
+			return
+		}
+		_ = e.Causes()
+	})
+}
