@@ -54,7 +54,10 @@ type Config struct {
 	// Per-call deadlines come from the context.
 	HTTPClient *http.Client
 
-	// UserAgent is sent with every request. Default: "agmigrate-adminapi".
+	// UserAgent is sent with every request. Default: MarkerUserAgent
+	// ("agmigrate-adminapi"). Authgear records it on the sessions
+	// createSession makes; package revoke finds them by it, so a custom
+	// value should start with MarkerUserAgent.
 	UserAgent string
 
 	// InsecureHTTP accepts http:// in Endpoint and AdminURL for hosts other
@@ -114,7 +117,7 @@ func New(cfg Config) (*Client, error) {
 	}
 	ua := cfg.UserAgent
 	if ua == "" {
-		ua = "agmigrate-adminapi"
+		ua = MarkerUserAgent
 	}
 	return &Client{base: base, host: public.Host, signer: signer, http: hc, userAgent: ua}, nil
 }
