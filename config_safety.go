@@ -31,6 +31,13 @@ func (c *Config) checkSafety() error {
 	if slices.Contains(c.AcceptClientIDs, "") {
 		return bad("AcceptClientIDs", "an empty client ID")
 	}
+	// A verifier restricted to other clients would refuse the sessions the
+	// middleware creates or accepts.
+	for _, id := range append([]string{c.ClientID}, c.AcceptClientIDs...) {
+		if !c.Authgear.AcceptsClient(id) {
+			return bad("Authgear", "the verifier's ClientIDs do not include %q; add it there", id)
+		}
+	}
 	if ck, ok := cookiesOf(c.Delivery); ok {
 		for _, name := range []string{ck.AccessName, ck.RefreshName} {
 			if err := ck.checkPrefix(name); err != "" {
@@ -65,6 +72,10 @@ func (x *Exchanger) secure(cfg *Config) {
 	x.bind = bindingOf(cfg.Admin, cfg.ClientID)
 	x.idKey = cfg.LogHashKey
 	x.accept = append([]string{cfg.ClientID}, cfg.AcceptClientIDs...)
+	// The verifier's explicit opt-in (UnsafeOpaqueTokensAnyClient) is the
+	// only way an opaque token, which names no client, becomes a session.
+	ids := cfg.Authgear.ClientIDs()
+	x.opaqueAny = len(ids) > 0 && !cfg.Authgear.RestrictedTo(ids...)
 }
 
 // loginIDHash stands for a login ID in logs: keyed, so it cannot be
@@ -89,11 +100,16 @@ func (m *Middleware) ExchangeKey(legacyToken string) string { return m.x.Key(leg
 // session only when it was issued to ClientID or one of AcceptClientIDs:
 // a token the project issued to another client (another app of the same
 // project) is not a session of this app. An opaque token names no client
-// (Authgear's userinfo does not say), so it is refused.
+// (Authgear's userinfo does not say), so it is refused, unless the
+// verifier was explicitly configured to take opaque tokens of any client
+// (verifier.AuthgearConfig.UnsafeOpaqueTokensAnyClient).
 func (m *Middleware) verifyAuthgear(ctx context.Context, tok string) (*verifier.AuthgearClaims, error) {
 	c, err := m.cfg.Authgear.Verify(ctx, tok)
 	if err != nil {
 		return nil, err
+	}
+	if c.ClientID == "" && c.Opaque && m.x.opaqueAny {
+		return c, nil
 	}
 	if c.ClientID == "" {
 		return nil, fmt.Errorf("agmigrate: %w: %w: the token names no client (opaque access tokens cannot be bound to ClientID; use a client that issues JWT access tokens)",

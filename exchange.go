@@ -105,10 +105,11 @@ type Exchanger struct {
 	storeErr   func(error)
 	now        func() time.Time
 	sf         singleflight.Group
-	match      LoginIDMatch // when the user Authgear found is the verified one
-	bind       binding      // ties store entries to the project and client
-	idKey      []byte       // keys the login-ID hash in logs
-	accept     []string     // clients whose access tokens are sessions
+	match      LoginIDMatch  // when the user Authgear found is the verified one
+	bind       binding       // ties store entries to the project and client
+	idKey      []byte        // keys the login-ID hash in logs
+	accept     []string      // clients whose access tokens are sessions
+	opaqueAny  bool          // the verifier takes opaque tokens of any client (its Unsafe opt-in)
 	tier       *tier         // the store, behind this replica's local memory
 	revalidate time.Duration // a stored session older than this is refreshed before it is handed out
 }

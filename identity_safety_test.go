@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -271,3 +272,98 @@ func TestAuthgearTokenOfOtherClientRefused(t *testing.T) {
 }
 
 var _ = errors.Is
+
+// An opaque token names no client: it becomes a session only when the
+// verifier was told to take opaque tokens of any client (its Unsafe
+// opt-in), and a verifier restricted to other clients is refused at New.
+func TestOpaqueTokensNeedVerifierOptIn(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, authgeartest.Options{Clients: []authgeartest.Client{{ID: "test-client"}, {ID: "opaque-client", OpaqueAccessTokens: true}}})
+	w.fake.AddUser(authgeartest.User{Email: "alice@example.com"})
+	ctx := context.Background()
+	admin := w.fake.AdminClient()
+	u, err := admin.GetUserByLoginID(ctx, "email", "alice@example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := admin.CreateSession(ctx, u.NodeID, "opaque-client", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	unsafeAG, err := verifier.NewAuthgear(ctx, verifier.AuthgearConfig{Endpoint: w.fake.URL, Now: w.clock.Now, OpaqueTokens: true,
+		ClientIDs: []string{"test-client", "opaque-client"}, UnsafeOpaqueTokensAnyClient: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(unsafeAG.Close)
+	cfg := w.config()
+	cfg.Authgear = unsafeAG
+	r := httptest.NewRequest("GET", "/", nil)
+	r.Header.Set("Authorization", "Bearer "+s.AccessToken)
+	if got := serve(w.middleware(cfg).Handler(app), r); got.source != "authgear" {
+		t.Errorf("opaque token with the verifier's opt-in: %+v", got)
+	}
+
+	other, err := verifier.NewAuthgear(ctx, verifier.AuthgearConfig{Endpoint: w.fake.URL, Now: w.clock.Now, ClientIDs: []string{"opaque-client"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(other.Close)
+	cfg.Authgear = other
+	if _, err := agmigrate.New(cfg); !errors.Is(err, agmigrate.ErrConfig) {
+		t.Errorf("a verifier that refuses ClientID's tokens: %v", err)
+	}
+}
+
+// http:// to a host that is not loopback is refused for the verifier's
+// issuer and the Admin API endpoint, unless InsecureHTTP says so.
+func TestPlainHTTPAuthgearRefused(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, authgeartest.Options{})
+	// A stand-in for an Authgear at http://auth.example.com: every request
+	// goes to it, whatever host it names.
+	jwks, err := json.Marshal(w.fake.PublicKeys())
+	if err != nil {
+		t.Fatal(err)
+	}
+	stand := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		rw.Header().Set("Content-Type", "application/json")
+		if r.URL.Path == "/.well-known/openid-configuration" {
+			_, _ = rw.Write([]byte(`{"issuer":"http://auth.example.com","jwks_uri":"http://auth.example.com/oauth2/jwks"}`))
+			return
+		}
+		_, _ = rw.Write(jwks)
+	}))
+	t.Cleanup(stand.Close)
+	fakeAddr := strings.TrimPrefix(stand.URL, "http://")
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.DialContext = func(ctx context.Context, network, _ string) (net.Conn, error) {
+		return (&net.Dialer{}).DialContext(ctx, network, fakeAddr)
+	}
+	hc := &http.Client{Transport: tr}
+	remote, err := verifier.NewAuthgear(context.Background(), verifier.AuthgearConfig{Endpoint: "http://auth.example.com",
+		HTTPClient: hc, InsecureAllowHTTP: true, Now: w.clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(remote.Close)
+	remoteAdmin, err := adminapi.New(adminapi.Config{Endpoint: "http://auth.example.com", ProjectID: "myapp", Key: w.fake.AdminKey(),
+		HTTPClient: hc, InsecureHTTP: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, tc := range map[string]struct {
+		ag    *verifier.Authgear
+		admin *adminapi.Client
+	}{"issuer": {remote, w.fake.AdminClient()}, "admin": {w.ag, remoteAdmin}} {
+		cfg := w.config()
+		cfg.Authgear, cfg.Admin = tc.ag, tc.admin
+		if _, err := agmigrate.New(cfg); !errors.Is(err, agmigrate.ErrConfig) {
+			t.Errorf("%s over plain HTTP: %v", name, err)
+		}
+		cfg.InsecureHTTP = true
+		if _, err := agmigrate.New(cfg); err != nil {
+			t.Errorf("%s with InsecureHTTP: %v", name, err)
+		}
+	}
+}
