@@ -407,3 +407,28 @@ func FuzzAPIErrorCauses(f *testing.F) {
 		_ = e.Causes()
 	})
 }
+
+// ValidateImport finds, before upload, the records Authgear would fail
+// inside the import job; NormalizeImport puts login IDs in the form
+// Authgear stores, so existing users are matched.
+func ExampleValidateImport() {
+	req := adminapi.ImportRequest{
+		Identifier: adminapi.IdentifierEmail,
+		Project:    adminapi.ImportProject{RoleKeys: []string{"editor"}},
+		Records: []adminapi.ImportRecord{
+			{Email: adminapi.Str("Alice@Example.com"), Zoneinfo: adminapi.Str("GMT+8")},
+			{Email: adminapi.Str("bob@example.com"), Roles: []string{"legacy-admin"}},
+			{Email: adminapi.Str("carol@example.com"), Locale: adminapi.Str("en_US")},
+		},
+	}
+	req, n := adminapi.NormalizeImport(req)
+	fmt.Println(n, "login ID normalised")
+	for _, p := range adminapi.ValidateImport(req) {
+		fmt.Println(p.Index, p.Location, p.Kind)
+	}
+	// Output:
+	// 1 login ID normalised
+	// 0 /zoneinfo format
+	// 1 /roles RoleUnknownKeys
+	// 2 /locale format
+}
