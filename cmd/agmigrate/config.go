@@ -24,7 +24,7 @@ func (a *authgearFlags) register(fs *flag.FlagSet, env func(string) string) {
 	fs.StringVar(&a.keyFile, "admin-key-file", env("AUTHGEAR_ADMIN_KEY_FILE"), "the Admin API private key: the portal's PEM, or a JWK set ($AUTHGEAR_ADMIN_KEY_FILE); must not be readable by other users")
 	fs.StringVar(&a.keyID, "admin-key-id", env("AUTHGEAR_ADMIN_KEY_ID"), "the Admin API key ID, shown in the portal ($AUTHGEAR_ADMIN_KEY_ID)")
 	fs.StringVar(&a.clientID, "client-id", env("AUTHGEAR_CLIENT_ID"), "the OAuth client sessions are created for ($AUTHGEAR_CLIENT_ID)")
-	fs.BoolVar(&a.allowReadableKey, "allow-readable-key-file", false, "use an admin key file that other users of this machine can read (not recommended)")
+	fs.BoolVar(&a.allowReadableKey, "allow-readable-key-file", false, "use an admin key file (or HS256 secret file) that other users of this machine can read (not recommended)")
 }
 
 // errKeyFileReadable: the admin key file is open to every user of the

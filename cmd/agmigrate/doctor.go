@@ -255,6 +255,12 @@ func (f *doctorFlags) checkLegacy(ctx context.Context, r *report, admin *adminap
 		cfg.Audience = []string{f.legacyAudience}
 	}
 	if f.legacySecret != "" {
+		if !f.allowReadableKey {
+			if err := checkKeyFile(f.legacySecret); err != nil {
+				r.fail("legacy token accepted", "HS256 secret: "+err.Error(), "whoever reads the secret can mint legacy sessions: chmod 600 "+f.legacySecret)
+				return
+			}
+		}
 		b, err := os.ReadFile(f.legacySecret)
 		if err != nil {
 			r.fail("legacy token accepted", err.Error(), "give a readable secret file")

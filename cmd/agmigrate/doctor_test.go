@@ -156,8 +156,17 @@ func TestDoctorLegacyToken(t *testing.T) {
 			t.Fatalf("--legacy-token-file %s: exit %d\n%s", from, code, out)
 		}
 	}
+	// A secret file every user can read is refused.
+	if err := os.Chmod(secretFile, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out := runCmd(t, env, "doctor", "--legacy-token-file", tokFile, "--legacy-hs256-secret-file", secretFile,
+		"--legacy-issuer", "https://legacy.example.com", "--legacy-audience", "web")
+	if code != 1 || !strings.Contains(out, "FAIL  legacy token accepted: HS256 secret") || !strings.Contains(out, "chmod 600") {
+		t.Fatalf("readable secret: exit %d\n%s", code, out)
+	}
 	// The old flag refuses, says why, and never echoes the token.
-	code, out := runCmd(t, env, "doctor", "--legacy-token", tok)
+	code, out = runCmd(t, env, "doctor", "--legacy-token", tok)
 	if code != 2 || !strings.Contains(out, "--legacy-token-file") || !strings.Contains(out, "shell history") || strings.Contains(out, tok) {
 		t.Fatalf("--legacy-token: exit %d\n%s", code, out)
 	}
