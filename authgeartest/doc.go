@@ -13,6 +13,17 @@
 // Like a new Authgear project, the fake has createSession switched off
 // until Options.EnableCreateSession (or SetCreateSessionEnabled) turns it on.
 //
-// Behaviour is checked against responses recorded from a real Authgear
-// server (see conformance_test.go); the known differences are listed there.
+// It behaves as the real server did where recordings show it: login IDs
+// normalised and matched by Authgear's rules (internal/loginid); disabling
+// a user or revoking sessions ends them at once; import jobs refuse the
+// records Authgear refuses; resetPassword, createUser with a password and
+// the password policy (CheckPassword tests a password without signing in);
+// the token endpoint's rate limits on the fake's clock; refreshes record
+// the User-Agent and replace the device info; webhooks signed as Authgear
+// signs them. Fault{AfterCommit: true} keeps a call's effects and loses its
+// answer.
+//
+// Behaviour is checked against every response recorded from a real
+// Authgear server (see conformance_test.go); the known differences are
+// listed there.
 package authgeartest
