@@ -316,3 +316,53 @@ func TestImportStateIgnoresPlantedSymlink(t *testing.T) {
 		t.Errorf("state file: %v %v, want mode 0600", fi, err)
 	}
 }
+
+// The records of recorded case 138, which a real Authgear failed 11 of 12
+// inside the job (case 139): the command leaves out those it can tell
+// before upload, Authgear (the fake) fails the role and group ones, whose
+// keys were not given, and the report names the field of every one.
+func TestImportRecordedFailures(t *testing.T) {
+	b, err := os.ReadFile(reference.Require(t, "authgear-responses/138-import-record-failures.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c struct {
+		Request struct {
+			Body struct {
+				Records json.RawMessage `json:"records"`
+			} `json:"body"`
+		} `json:"request"`
+	}
+	if err := json.Unmarshal(b, &c); err != nil {
+		t.Fatal(err)
+	}
+	fake, env := setup(t, authgeartest.Options{})
+	fake.AddUser(authgeartest.User{Email: "rec4-existing@rec.test"})
+	file := writeFile(t, "case138.json", string(c.Request.Body.Records))
+	code, out := runCmd(t, env, "import", "--file", file, "--poll", "5ms")
+	if code != 1 || !strings.Contains(out, "12 records read, 9 refused before upload") ||
+		!strings.Contains(out, "inserted 1, updated 0, skipped 0, failed 2, refused before upload 9") {
+		t.Fatalf("exit %d\n%s", code, out)
+	}
+	rep := readReport(t, file+".report.json")
+	where := map[int]string{}
+	for _, r := range append(rep.Refused, rep.Failed...) {
+		var locs []string
+		for _, p := range r.Problems {
+			locs = append(locs, p.Location)
+		}
+		where[r.Line] = strings.Join(locs, ",")
+	}
+	want := map[int]string{1: "/birthdate", 2: "/website", 3: "/picture", 4: "/zoneinfo", 5: "/locale", 6: "/gender",
+		7: "/address/country,/address/postal_code,/address/street_address", 8: "/roles", 9: "/groups",
+		// The two spellings of rec4-existing: unnormalised, and the same account as each other.
+		10: "/email,/email", 11: "/email,/email"}
+	for line, w := range want {
+		if where[line] != w {
+			t.Errorf("record %d: problems at %q, want %q", line, where[line], w)
+		}
+	}
+	if len(rep.Users) != 1 || rep.Users[0].Line != 12 || rep.Users[0].Outcome != "inserted" {
+		t.Errorf("users %+v", rep.Users)
+	}
+}
