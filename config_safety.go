@@ -70,6 +70,9 @@ func (c Cookies) checkPrefix(name string) string {
 func (x *Exchanger) secure(cfg *Config) {
 	x.match = cfg.LoginIDMatch
 	x.bind = bindingOf(cfg.Admin, cfg.ClientID)
+	if x.rf != nil {
+		x.rf.bind = x.bind
+	}
 	x.idKey = cfg.LogHashKey
 	x.accept = append([]string{cfg.ClientID}, cfg.AcceptClientIDs...)
 	// The verifier's explicit opt-in (UnsafeOpaqueTokensAnyClient) is the

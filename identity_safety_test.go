@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/agmigrate/agmigrate"
 	"github.com/agmigrate/agmigrate/adminapi"
@@ -365,5 +366,42 @@ func TestPlainHTTPAuthgearRefused(t *testing.T) {
 		if _, err := agmigrate.New(cfg); err != nil {
 			t.Errorf("%s with InsecureHTTP: %v", name, err)
 		}
+	}
+}
+
+// The refresh results a middleware keeps are bound to its project too: a
+// refresh token of project A presented to project B's middleware is
+// checked with B's Authgear, never answered from A's stored refresh.
+func TestRefreshEntriesBoundToProject(t *testing.T) {
+	t.Parallel()
+	shared := agmigrate.NewMemoryStore(0)
+	a := newWorld(t, authgeartest.Options{})
+	b := newWorld(t, authgeartest.Options{})
+	a.fake.AddUser(authgeartest.User{Email: "alice@example.com"})
+	b.fake.AddUser(authgeartest.User{Email: "alice@example.com"})
+	mk := func(w *world) http.Handler {
+		cfg := w.config()
+		cfg.Store = shared
+		return w.middleware(cfg).Handler(app)
+	}
+	ha, hb := mk(a), mk(b)
+	first := serve(ha, withLegacyCookie(a.verifiedToken(map[string]any{"email": "alice@example.com"})))
+	rt := first.cookies["ag_refresh"]
+	if first.source != "exchanged" || rt == nil {
+		t.Fatalf("exchange on A: %+v", first)
+	}
+	a.clock.Advance(31 * time.Minute) // A's access token has expired: A refreshes and keeps the result
+	r := httptest.NewRequest("GET", "/", nil)
+	r.AddCookie(&http.Cookie{Name: "ag_refresh", Value: rt.Value})
+	if s := serve(ha, r); s.source != "authgear" || a.fake.Calls("token") != 1 {
+		t.Fatalf("refresh on A: %+v, %d token calls", s, a.fake.Calls("token"))
+	}
+	r = httptest.NewRequest("GET", "/", nil)
+	r.AddCookie(&http.Cookie{Name: "ag_refresh", Value: rt.Value})
+	if s := serve(hb, r); s.source == "authgear" {
+		t.Fatalf("B took A's session: %+v", s)
+	}
+	if n := b.fake.Calls("token"); n != 1 {
+		t.Errorf("B made %d token calls: it answered from A's stored refresh instead of asking its own Authgear", n)
 	}
 }

@@ -40,6 +40,7 @@ type refresher struct {
 	rejectTTL time.Duration
 	now       func() time.Time
 	sf        singleflight.Group
+	bind      binding // ties the kept results to the project and client (seal.go)
 }
 
 // uaKey carries the browser's User-Agent to the refreshes a request makes:
@@ -64,7 +65,7 @@ func (f *refresher) refresh(ctx context.Context, refreshToken, device string) (*
 	if !looksLikeRefreshToken(refreshToken) {
 		return nil, fmt.Errorf("%w (not an Authgear refresh token)", ErrRefreshRejected)
 	}
-	key := storeKey("r", refreshToken)
+	key := f.bind.key("r", refreshToken)
 	if _, ok := f.rejects.get(key, f.now()); ok {
 		return nil, fmt.Errorf("%w: %w (remembered)", ErrRefreshRejected, ErrSessionEnded)
 	}
@@ -111,7 +112,7 @@ func (f *refresher) refresh(ctx context.Context, refreshToken, device string) (*
 		rec := &record{AccessToken: t.AccessToken, RefreshToken: t.RefreshToken, TokenType: t.TokenType,
 			ExpiresIn: int64(t.ExpiresIn / time.Second), IssuedAt: t.IssuedAt.Unix(), At: t.IssuedAt.UnixNano()}
 		pt, _ := json.Marshal(rec)
-		f.tier.put(fctx, key, seal("r", refreshToken, key, pt), min(f.keep, t.ExpiresIn))
+		f.tier.put(fctx, key, f.bind.seal("r", refreshToken, key, pt), min(f.keep, t.ExpiresIn))
 		if t.RefreshToken != refreshToken {
 			f.moveHead(fctx, refreshToken, rec)
 		}
@@ -145,7 +146,7 @@ func (f *refresher) fromStore(ctx context.Context, key, secret string) (*Tokens,
 	if err != nil {
 		return nil, false
 	}
-	pt, err := unseal("r", secret, key, raw)
+	pt, err := f.bind.unseal("r", secret, key, raw)
 	var rec record
 	if err != nil || json.Unmarshal(pt, &rec) != nil {
 		return nil, false
