@@ -88,6 +88,8 @@ func (s *Server) serveAuthFlow(w http.ResponseWriter, r *http.Request) {
 	// A finished login is a real sign-in: Authgear starts an IdP session
 	// (the cookie) and records the login time.
 	u.LastLoginAt = s.opts.Now()
+	login := s.newGrantLocked(u.ID, "", nil, s.clientIP(r), r.UserAgent())
+	login.secret, login.idp = "", true
 	next := &authFlow{name: f.name, userID: u.ID, done: true}
 	tok := newFlowToken()
 	s.flows[tok] = next

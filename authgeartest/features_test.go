@@ -197,3 +197,28 @@ func TestAdminMutationBucket(t *testing.T) {
 		t.Error("query limited")
 	}
 }
+
+func TestSignInThroughTheFlowIsARealLogin(t *testing.T) {
+	t.Parallel()
+	s := authgeartest.New(t, authgeartest.Options{LoginIDKeys: []string{"email"}})
+	alice := s.AddUser(authgeartest.User{Email: "alice@example.com", PasswordHash: "$2a$04$c1xcKqJDnsiBA9C3YEsORu8aQCBMzBnU.FiNtky0SHXlxjgybadPi"})
+	if !s.CheckPassword("alice@example.com", "password1") || len(s.LoginSessions(alice)) != 0 {
+		t.Fatal("CheckPassword: wrong answer or a login session")
+	}
+	hdr := map[string]string{"Content-Type": "application/json"}
+	a := do(t, "POST", s.URL+"/api/v1/authentication_flows", hdr, `{"type":"login","name":"default"}`)
+	tok := a.json(t)["result"].(map[string]any)["state_token"].(string)
+	a = do(t, "POST", s.URL+"/api/v1/authentication_flows/states/input", hdr, `{"state_token":"`+tok+`","input":{"identification":"email","login_id":"ALICE@example.com"}}`)
+	tok = a.json(t)["result"].(map[string]any)["state_token"].(string)
+	wrong := do(t, "POST", s.URL+"/api/v1/authentication_flows/states/input", hdr, `{"state_token":"`+tok+`","input":{"authentication":"primary_password","password":"nope"}}`)
+	if e, _ := wrong.json(t)["error"].(map[string]any); wrong.status != 401 || e["reason"] != "InvalidCredentials" {
+		t.Fatalf("wrong password: %d %s", wrong.status, wrong.body)
+	}
+	a = do(t, "POST", s.URL+"/api/v1/authentication_flows/states/input", hdr, `{"state_token":"`+tok+`","input":{"authentication":"primary_password","password":"password1"}}`)
+	if act := a.json(t)["result"].(map[string]any)["action"].(map[string]any); a.status != 200 || act["type"] != "finished" {
+		t.Fatalf("login: %d %s", a.status, a.body)
+	}
+	if ls := s.LoginSessions(alice); len(ls) != 1 || ls[0].Type != "IDP" || s.SessionCount(alice) != 0 || mustUser(t, s, alice).LastLoginAt.IsZero() {
+		t.Errorf("after a login: %+v, %d offline sessions", ls, s.SessionCount(alice))
+	}
+}

@@ -91,13 +91,14 @@ func (ex *executor) resetPasswordLocked(in map[string]any) (any, *fieldErr) {
 }
 
 // CheckPassword reports whether password is the password of the user with
-// the login ID (email, phone or username, matched as a sign-in would). It
-// creates no session and does not touch lastLoginAt, unlike the
-// authentication flow a real server would need.
+// the login ID (under a configured key, matched as a sign-in would). It
+// checks the password only (a disabled user's password still checks), and
+// creates no session and does not touch lastLoginAt, unlike a sign-in
+// through the authentication flow API, which does both (LoginSessions).
 func (s *Server) CheckPassword(loginID, password string) bool {
 	s.mu.Lock()
 	var hash string
-	for _, key := range []string{"email", "phone", "username"} {
+	for _, key := range s.opts.LoginIDKeys {
 		u, err := s.lookupLoginIDLocked(key, loginID)
 		if err == nil && u != nil {
 			hash = u.PasswordHash

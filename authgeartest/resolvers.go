@@ -293,8 +293,11 @@ func (o sessionObj) field(_ *executor, name string, _ map[string]any) (any, *fie
 	case "id":
 		return adminapi.NodeID("Session", g.id), nil
 	case "type":
-		return "OFFLINE_GRANT", nil
+		return g.sessionType(), nil
 	case "clientID":
+		if g.idp {
+			return nil, nil
+		}
 		return g.clientID, nil
 	case "amr":
 		return []any{}, nil

@@ -274,7 +274,7 @@ func (s *Server) SessionCount(userID string) int {
 	defer s.mu.Unlock()
 	n := 0
 	for _, g := range s.grants {
-		if userID == "" || g.userID == userID {
+		if !g.idp && (userID == "" || g.userID == userID) {
 			n++
 		}
 	}
@@ -285,9 +285,22 @@ func (s *Server) SessionCount(userID string) int {
 func (s *Server) Sessions(userID string) []SessionInfo {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	return s.sessionsLocked(userID, false)
+}
+
+// LoginSessions lists a user's login sessions (type IDP: sign-ins at
+// Authgear through the authentication flow API), oldest first. agmigrate
+// never creates these; a test can check that checking a password did not.
+func (s *Server) LoginSessions(userID string) []SessionInfo {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.sessionsLocked(userID, true)
+}
+
+func (s *Server) sessionsLocked(userID string, idp bool) []SessionInfo {
 	var gs []*grant
 	for _, g := range s.grants {
-		if userID == "" || g.userID == userID {
+		if g.idp == idp && (userID == "" || g.userID == userID) {
 			gs = append(gs, g)
 		}
 	}
@@ -317,13 +330,23 @@ type SessionInfo struct {
 	LastAccessedIP  string
 	// Refreshes counts the refresh_token grants the session answered.
 	Refreshes int
+	// Type is "OFFLINE_GRANT" (createSession, refresh tokens) or "IDP" (a
+	// sign-in at Authgear).
+	Type string
 }
 
 func (g *grant) info() SessionInfo {
 	return SessionInfo{ID: g.id, UserID: g.userID, ClientID: g.clientID, CreatedAt: g.createdAt,
 		DeviceInfo: copyMap(g.deviceInfo), UserAgent: g.userAgent, DisplayName: g.displayName(),
 		ApplicationName: applicationName(g.deviceInfo), LastAccessedAt: g.lastUsedAt,
-		CreatedByIP: g.ip, LastAccessedIP: g.lastIP, Refreshes: g.refreshes}
+		CreatedByIP: g.ip, LastAccessedIP: g.lastIP, Refreshes: g.refreshes, Type: g.sessionType()}
+}
+
+func (g *grant) sessionType() string {
+	if g.idp {
+		return "IDP"
+	}
+	return "OFFLINE_GRANT"
 }
 
 // Session returns the session with the given id (the refresh token's

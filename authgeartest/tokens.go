@@ -27,6 +27,9 @@ type grant struct {
 	userAgent  string // of the last access
 	refreshes  int
 	seq        int // creation order, for equal creation times on a frozen clock
+	// idp marks a login session (a sign-in at Authgear, type IDP): it has
+	// no refresh token and is not counted by SessionCount or Sessions.
+	idp bool
 }
 
 func (g *grant) refreshToken() string { return g.id + "." + g.secret }
