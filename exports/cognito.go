@@ -2,6 +2,7 @@ package exports
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"strings"
 )
@@ -57,12 +58,20 @@ func ReadCognito(r io.Reader, opts Options) ([]User, error) {
 	var one cognitoPage
 	if json.Unmarshal(b, &one) == nil && one.Users != nil {
 		pages = []cognitoPage{one}
-	} else if json.Unmarshal(b, &pages) != nil {
+	} else if json.Unmarshal(b, &pages) != nil || len(pages) == 0 {
 		return nil, formatErr(Cognito, `want ListUsers output, {"Users": [ … ]}, or an array of such pages`)
+	}
+	for i, p := range pages {
+		if p.Users == nil {
+			return nil, formatErr(Cognito, fmt.Sprintf("page %d has no Users", i))
+		}
 	}
 	var users []User
 	for _, p := range pages {
 		for _, c := range p.Users {
+			if c.Username == "" {
+				return nil, formatErr(Cognito, "a user has no Username")
+			}
 			u := User{LegacyID: c.Username}
 			attrs := map[string]string{}
 			for _, a := range c.Attributes {

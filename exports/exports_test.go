@@ -300,3 +300,24 @@ func TestReadRefusesOtherFiles(t *testing.T) {
 		t.Error("an unknown provider was accepted")
 	}
 }
+
+func TestCognitoRefusesOtherArrays(t *testing.T) {
+	// An Okta users array is JSON objects too, but no ListUsers page.
+	if _, err := ReadCognito(open(t, "okta-users.json"), Options{}); err == nil {
+		t.Error("an Okta export read as Cognito pages")
+	}
+}
+
+func TestReadersRefuseEachOthersFiles(t *testing.T) {
+	files := map[Provider]string{Firebase: "firebase-users.json", Cognito: "cognito-list-users.json", Okta: "okta-users.json", Keycloak: "keycloak-realm.json"}
+	for reader := range files {
+		for owner, name := range files {
+			if reader == owner {
+				continue
+			}
+			if _, err := Read(reader, open(t, name), Options{}); err == nil {
+				t.Errorf("the %s reader accepted %s", reader, name)
+			}
+		}
+	}
+}

@@ -2,6 +2,7 @@ package exports
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"strconv"
 	"strings"
@@ -48,6 +49,9 @@ func ReadFirebase(r io.Reader, opts Options) ([]User, error) {
 	users := make([]User, 0, len(ex.Users))
 	for i := range ex.Users {
 		f := &ex.Users[i]
+		if f.LocalID == "" {
+			return nil, formatErr(Firebase, fmt.Sprintf("user %d has no localId", i))
+		}
 		u := User{LegacyID: f.LocalID}
 		rec := &u.Record
 		if rec.Email = str(f.Email); rec.Email != nil {

@@ -2,6 +2,7 @@ package exports
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"strings"
 
@@ -53,6 +54,9 @@ func ReadKeycloak(r io.Reader, opts Options) ([]User, error) {
 	users := make([]User, 0, len(realm.Users))
 	for i := range realm.Users {
 		k := &realm.Users[i]
+		if k.Username == "" {
+			return nil, formatErr(Keycloak, fmt.Sprintf("user %d has no username", i))
+		}
 		u := User{LegacyID: k.ID}
 		rec := &u.Record
 		if rec.Email = str(k.Email); rec.Email != nil {

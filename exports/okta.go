@@ -2,6 +2,7 @@ package exports
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"strings"
 )
@@ -44,6 +45,9 @@ func ReadOkta(r io.Reader, opts Options) ([]User, error) {
 	users := make([]User, 0, len(list))
 	for i := range list {
 		o := &list[i]
+		if o.ID == "" || o.Profile == nil {
+			return nil, formatErr(Okta, fmt.Sprintf("user %d has no id or profile", i))
+		}
 		u := User{LegacyID: o.ID}
 		rec := &u.Record
 		p := func(k string) string {

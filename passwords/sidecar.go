@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 )
 
@@ -97,31 +98,47 @@ func ReadSidecar(r io.Reader) ([]Entry, error) {
 	return out, nil
 }
 
-// WriteSidecar writes entries to path as JSON lines, creating the file
-// with mode 0600 (and setting 0600 on a file that was there).
-func WriteSidecar(path string, entries []Entry) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+// WriteSidecar writes entries to path as JSON lines, mode 0600. It writes
+// a new temporary file in the same directory (created exclusively, so a
+// file or symlink planted under the name is never written through) and
+// renames it over path.
+func WriteSidecar(path string, entries []Entry) (err error) {
+	dir, base := filepath.Split(path)
+	if dir == "" {
+		dir = "."
+	}
+	f, err := os.CreateTemp(dir, "."+strings.TrimPrefix(base, ".")+".*.tmp")
 	if err != nil {
 		return fmt.Errorf("passwords: sidecar: %w", err)
 	}
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(f.Name())
+			err = fmt.Errorf("passwords: sidecar: %w", err)
+		}
+	}()
 	if err := f.Chmod(0o600); err != nil {
-		f.Close()
-		return fmt.Errorf("passwords: sidecar: %w", err)
+		return err
 	}
 	w := bufio.NewWriter(f)
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
 	for i := range entries {
 		if err := enc.Encode(&entries[i]); err != nil {
-			f.Close()
-			return fmt.Errorf("passwords: sidecar: %w", err)
+			return err
 		}
 	}
 	if err := w.Flush(); err != nil {
-		f.Close()
-		return fmt.Errorf("passwords: sidecar: %w", err)
+		return err
 	}
-	return f.Close()
+	if err := f.Sync(); err != nil {
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(f.Name(), path)
 }
 
 // Sidecar is a sidecar file's entries indexed by login ID, for a login

@@ -74,6 +74,7 @@ func importCmd(ctx context.Context, args []string, stdout, stderr io.Writer, env
 	fs.SetOutput(stderr)
 	f := importFlags{now: time.Now}
 	f.register(fs, env)
+	from := registerFrom(fs) // --from PROVIDER FILE: importfrom.go
 	fs.StringVar(&f.file, "file", "", "the records to import (required)")
 	fs.StringVar(&f.format, "format", "", "json, ndjson or csv (default: from the file's extension)")
 	fs.StringVar(&f.identifier, "identifier", "email", "the field identifying users: email, phone_number or preferred_username")
@@ -94,6 +95,9 @@ func importCmd(ctx context.Context, args []string, stdout, stderr io.Writer, env
 			return 0
 		}
 		return 2
+	}
+	if from.provider != "" {
+		return from.run(ctx, fs, &f, stdout, stderr)
 	}
 	if f.file == "" {
 		fmt.Fprintln(stderr, "agmigrate import: --file is required (see --help)")
