@@ -223,7 +223,7 @@ func (x *Exchanger) create(ctx context.Context, key, secret string, id *verifier
 	// hide a session that was created, and a retry would make a second.
 	err = x.call(ctx, false, func(ctx context.Context) error {
 		var err error
-		sess, err = x.admin.CreateSession(ctx, user.NodeID, x.clientID, device)
+		sess, err = x.admin.CreateSession(ctx, user.NodeID, x.clientID, adminapi.MarkDeviceInfo(device)) // marked for package revoke
 		return err
 	})
 	if err != nil {
