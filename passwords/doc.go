@@ -5,9 +5,9 @@
 //
 // Verify (and Parse) read self-describing hash strings:
 //
-//	bcrypt           $2a$, $2b$, $2y$ (and Django's "bcrypt$" prefix)
+//	bcrypt           $2a$, $2b$, $2y$ (and Django's "bcrypt$$2b$…")
 //	argon2id/argon2i PHC strings, $argon2id$v=19$m=…,t=…,p=…$salt$hash
-//	                 (and Django's "argon2$" prefix)
+//	                 (and Django's "argon2$argon2id$…")
 //	PBKDF2           Django:  pbkdf2_sha256$iterations$salt$hash, pbkdf2_sha1$…
 //	                 PHC:     $pbkdf2-sha256$i=…[,l=…]$salt$hash (also -sha1, -sha512),
 //	                          salt and hash in standard base64 without padding

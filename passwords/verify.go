@@ -39,11 +39,13 @@ func Parse(hash string) (Verifier, error) {
 	case strings.HasPrefix(hash, "$2a$"), strings.HasPrefix(hash, "$2b$"), strings.HasPrefix(hash, "$2y$"):
 		return parseBcrypt(hash)
 	case strings.HasPrefix(hash, "bcrypt$$2"):
+		// Django: "bcrypt" and "$", then the bcrypt string.
 		return parseBcrypt(hash[len("bcrypt$"):])
 	case strings.HasPrefix(hash, "$argon2"):
 		return parseArgon2(hash)
-	case strings.HasPrefix(hash, "argon2$$argon2"):
-		return parseArgon2(hash[len("argon2$"):])
+	case strings.HasPrefix(hash, "argon2$argon2"):
+		// Django writes its algorithm name before the PHC string's "$".
+		return parseArgon2(hash[len("argon2"):])
 	case strings.HasPrefix(hash, "pbkdf2_"):
 		return parseDjangoPBKDF2(hash)
 	case strings.HasPrefix(hash, "$pbkdf2"):
