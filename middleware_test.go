@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/agmigrate/agmigrate"
+	"github.com/agmigrate/agmigrate/adminapi"
 	"github.com/agmigrate/agmigrate/authgeartest"
 	"github.com/agmigrate/agmigrate/verifier"
 )
@@ -90,6 +91,13 @@ func TestDistinctTokenStorm(t *testing.T) {
 	// take far longer than a production timeout: this test is about
 	// losing and duplicating none, not about speed.
 	cfg.ExchangeTimeout = 5 * time.Minute
+	cfg.BreakerThreshold = n
+	admin, err := adminapi.New(adminapi.Config{Endpoint: w.fake.URL, ProjectID: w.fake.ProjectID(), Key: w.fake.AdminKey(),
+		HTTPClient: &http.Client{Timeout: 5 * time.Minute}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Admin = admin
 	h := w.middleware(cfg).Handler(app)
 	toks := make([]string, n)
 	for i := range toks {
@@ -111,6 +119,16 @@ func TestDistinctTokenStorm(t *testing.T) {
 	close(errs)
 	for e := range errs {
 		t.Error(e)
+	}
+	if t.Failed() {
+		w.events.mu.Lock()
+		for _, ev := range w.events.l {
+			if ev.Err != nil {
+				t.Logf("first failure: %v", ev.Err)
+				break
+			}
+		}
+		w.events.mu.Unlock()
 	}
 	if got := w.fake.SessionCount(""); got != n {
 		t.Errorf("%d sessions, want %d", got, n)
