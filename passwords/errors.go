@@ -30,6 +30,7 @@ type FormatError struct {
 	Kind   error // ErrMalformed, ErrUnsupported or ErrTooCostly
 }
 
+// Error names the kind, the format and the problem.
 func (e *FormatError) Error() string {
 	if e.Format == "" {
 		return fmt.Sprintf("%v: %s", e.Kind, e.Reason)

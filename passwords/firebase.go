@@ -62,13 +62,14 @@ func FirebaseScrypt(p FirebaseParams, passwordHash, salt string) (Verifier, erro
 	case p.MemCost > MaxScryptMemCost:
 		return nil, tooCostly(f, "mem_cost %d above %d", p.MemCost, MaxScryptMemCost)
 	}
-	if err := checkLengths(f, append(s, sep...), key); err != nil {
+	saltAndSep := append(s, sep...)
+	if err := checkLengths(f, saltAndSep, key); err != nil {
 		return nil, err
 	}
 	if len(key) != len(signer) {
 		return nil, malformed(f, "the password hash is not as long as the signer key")
 	}
-	return &firebaseHash{signerKey: signer, saltAndSep: append(s, sep...), key: key, n: 1 << p.MemCost, r: p.Rounds}, nil
+	return &firebaseHash{signerKey: signer, saltAndSep: saltAndSep, key: key, n: 1 << p.MemCost, r: p.Rounds}, nil
 }
 
 func (h *firebaseHash) Format() Format { return FormatFirebaseScrypt }
