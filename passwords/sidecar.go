@@ -158,7 +158,9 @@ func NewSidecar(entries []Entry) *Sidecar {
 	return s
 }
 
-// Lookup returns the entry for a login ID.
+// Lookup returns the entry for a login ID. A handler that finds none
+// should answer as it does for a wrong password, so the answer does not
+// tell which login IDs still have a legacy hash.
 func (s *Sidecar) Lookup(loginIDKey, loginID string) (Entry, bool) {
 	e, ok := s.byID[sidecarKey(loginIDKey, loginID)]
 	return e, ok
