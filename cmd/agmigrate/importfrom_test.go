@@ -189,3 +189,26 @@ func TestImportFromRefusesBadUsage(t *testing.T) {
 		}
 	}
 }
+
+// The converted file is the same on every run, so a second run of the same
+// command resumes from the state file instead of importing again.
+func TestImportFromRunTwice(t *testing.T) {
+	fake, env := setup(t, authgeartest.Options{})
+	file := copyExport(t, "cognito-list-users.json")
+	args := []string{"import", "--from", "cognito", file, "--poll", "5ms"}
+	if code, out := runCmd(t, env, args...); code != 0 {
+		t.Fatalf("first run: exit %d\n%s", code, out)
+	}
+	first, _ := os.ReadFile(file + ".authgear.ndjson")
+	code, out := runCmd(t, env, args...)
+	if code != 0 {
+		t.Fatalf("second run: exit %d\n%s", code, out)
+	}
+	second, _ := os.ReadFile(file + ".authgear.ndjson")
+	if string(first) != string(second) {
+		t.Error("the converted file changed between runs")
+	}
+	if n := fake.ImportJobs(); n != 1 {
+		t.Errorf("%d import jobs, want 1\n%s", n, out)
+	}
+}
