@@ -8,7 +8,6 @@ import (
 	"crypto/hmac"
 	"crypto/rsa"
 	"encoding/base64"
-	"encoding/json"
 	"math/big"
 	"strings"
 	"sync"
@@ -19,12 +18,35 @@ import (
 const DefaultMaxTokenSize = 16 << 10
 
 // header is the part of a JWS protected header the checks need. Keys named
-// in the token itself (jwk, jku, x5u, x5c) are never used.
+// in the token itself (jwk, jku, x5u, x5c) are never used. Parameter names
+// match exactly and once, as claim names do.
 type header struct {
-	Alg  string          `json:"alg"`
-	Kid  string          `json:"kid"`
-	Typ  string          `json:"typ"`
-	Crit json.RawMessage `json:"crit"`
+	Alg  string
+	Kid  string
+	Typ  string
+	Crit bool // a non-null "crit" is present
+}
+
+func (h *header) field(s *scanner, k string) (uint32, error) {
+	var err error
+	switch k {
+	case "alg":
+		h.Alg, err = s.optStr()
+		return 1 << 0, err
+	case "kid":
+		h.Kid, err = s.optStr()
+		return 1 << 1, err
+	case "typ":
+		h.Typ, err = s.optStr()
+		return 1 << 2, err
+	case "crit":
+		h.Crit = !s.null()
+		if h.Crit {
+			err = s.skip(1)
+		}
+		return 1 << 3, err
+	}
+	return 0, s.skip(1)
 }
 
 // compact is a compact JWS split into its parts, signature not yet checked.
@@ -84,10 +106,10 @@ func parseCompact(tok string, maxSize int) (*compact, error) {
 			return nil, invalid(ErrMalformed, "header is not base64url")
 		}
 		h = new(header)
-		if err := json.Unmarshal(raw, h); err != nil {
-			return nil, invalid(ErrMalformed, "header is not a JSON object")
+		if err := scanClaims(raw, h); err != nil {
+			return nil, invalid(ErrMalformed, "header is not a JSON object of distinct parameters")
 		}
-		if len(h.Crit) > 0 && string(h.Crit) != "null" {
+		if h.Crit {
 			// No extension is understood, so any critical one is refused
 			// (RFC 7515, 4.1.11).
 			return nil, invalid(ErrCritical, "crit header present")

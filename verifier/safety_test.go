@@ -1,8 +1,11 @@
 package verifier_test
 
 import (
+	"crypto"
 	"crypto/ed25519"
 	"crypto/rand"
+	"crypto/rsa"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -503,4 +506,59 @@ func (o *onlyLoopback) RoundTrip(r *http.Request) (*http.Response, error) {
 		return http.DefaultTransport.RoundTrip(r)
 	}
 	return o.next.RoundTrip(r)
+}
+
+// rsaToken signs hdr and claims with RS256 under k whatever hdr says, so
+// a test can name the header parameters freely.
+func rsaToken(t *testing.T, k jwk.Key, hdr, claims map[string]any) string {
+	t.Helper()
+	var priv rsa.PrivateKey
+	if err := k.Raw(&priv); err != nil {
+		t.Fatal(err)
+	}
+	in := b64(hdr) + "." + b64(claims)
+	h := sha256.Sum256([]byte(in))
+	sig, err := rsa.SignPKCS1v15(rand.Reader, &priv, crypto.SHA256, h[:])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return in + "." + base64.RawURLEncoding.EncodeToString(sig)
+}
+
+// Header parameter names match exactly too: "ALG" is not "alg", "Kid" is
+// not "kid"; and one given twice is refused.
+func TestHeaderNamesExact(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, authgeartest.Options{})
+	v := e.verifier(t, verifier.AuthgearConfig{CacheSize: -1})
+	kid := e.fake.SigningKeyID()
+	if _, err := v.Verify(bg(t), rsaToken(t, e.fake.SigningKey(), map[string]any{"alg": "RS256", "kid": kid, "typ": "at+jwt"}, e.claims())); err != nil {
+		t.Fatalf("well-formed token: %v", err)
+	}
+	for name, tc := range map[string]struct {
+		hdr  string
+		want error
+	}{
+		"ALG":       {`{"ALG":"RS256","kid":"` + kid + `"}`, verifier.ErrAlgorithm},
+		"Kid":       {`{"alg":"RS256","Kid":"` + kid + `"}`, verifier.ErrUnknownKey},
+		"two algs":  {`{"alg":"RS256","alg":"RS256","kid":"` + kid + `"}`, verifier.ErrMalformed},
+		"CRIT only": {`{"alg":"RS256","kid":"` + kid + `","CRIT":["x"]}`, nil},
+	} {
+		in := base64.RawURLEncoding.EncodeToString([]byte(tc.hdr)) + "." + b64(e.claims())
+		tok := rsaRaw(t, e.fake.SigningKey(), in)
+		_, err := v.Verify(bg(t), tok)
+		if tc.want == nil && err != nil || tc.want != nil && !errors.Is(err, tc.want) {
+			t.Errorf("%s: %v, want %v", name, err, tc.want)
+		}
+	}
+}
+
+func rsaRaw(t *testing.T, k jwk.Key, in string) string {
+	var priv rsa.PrivateKey
+	if err := k.Raw(&priv); err != nil {
+		t.Fatal(err)
+	}
+	h := sha256.Sum256([]byte(in))
+	sig, _ := rsa.SignPKCS1v15(rand.Reader, &priv, crypto.SHA256, h[:])
+	return in + "." + base64.RawURLEncoding.EncodeToString(sig)
 }
