@@ -145,3 +145,24 @@ func (s *scanner) aud(a *audience) error {
 	*a = l
 	return err
 }
+
+// distinct wraps a claim set and refuses any member named twice, not only
+// the claims the set reads: a legacy token's login ID claim given twice
+// means two parsers can read two different users from one token.
+type distinct struct {
+	claimSet
+	seen map[string]struct{}
+}
+
+func (d *distinct) field(s *scanner, k string) (uint32, error) {
+	if _, dup := d.seen[k]; dup {
+		return 0, errors.New("duplicate claim " + strconv.Quote(k))
+	}
+	d.seen[k] = struct{}{}
+	return d.claimSet.field(s, k)
+}
+
+// scanDistinctClaims is scanClaims refusing every duplicated member name.
+func scanDistinctClaims(raw []byte, c claimSet) error {
+	return scanClaims(raw, &distinct{claimSet: c, seen: make(map[string]struct{}, 16)})
+}

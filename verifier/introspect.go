@@ -121,7 +121,7 @@ func (in *Introspection) VerifyLegacy(ctx context.Context, token string) (*Legac
 	var claims map[string]any
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
-	if scanClaims(body, &reg) != nil || dec.Decode(&claims) != nil || !reg.hasActive {
+	if scanDistinctClaims(body, &reg) != nil || dec.Decode(&claims) != nil || !reg.hasActive {
 		return nil, fmt.Errorf("%w: introspection answer is not RFC 7662 JSON", ErrUnavailable)
 	}
 	if !reg.active {

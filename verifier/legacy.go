@@ -246,8 +246,8 @@ func (v *JWT) VerifyLegacy(ctx context.Context, token string) (*LegacyIdentity, 
 	}
 	var reg registered
 	var claims map[string]any
-	if err := scanClaims(raw, &reg); err != nil {
-		// Names match exactly and a registered claim may appear once.
+	if err := scanDistinctClaims(raw, &reg); err != nil {
+		// Names match exactly and each may appear once.
 		return nil, invalid(ErrMalformed, "registered claims: %v", err)
 	}
 	dec := json.NewDecoder(bytes.NewReader(raw))

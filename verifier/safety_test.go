@@ -562,3 +562,19 @@ func rsaRaw(t *testing.T, k jwk.Key, in string) string {
 	sig, _ := rsa.SignPKCS1v15(rand.Reader, &priv, crypto.SHA256, h[:])
 	return in + "." + base64.RawURLEncoding.EncodeToString(sig)
 }
+
+// A legacy token that names its login ID claim twice is refused: which
+// copy counts depends on the parser.
+func TestLegacyDuplicateLoginIDClaim(t *testing.T) {
+	t.Parallel()
+	secret := []byte("0123456789abcdef0123456789abcdef-legacy")
+	v, err := verifier.NewJWT(bg(t), verifier.HS256(secret, "https://legacy.example.com", "web"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := b64(map[string]any{"alg": "HS256"}) + "." + base64.RawURLEncoding.EncodeToString([]byte(
+		`{"iss":"https://legacy.example.com","aud":"web","email":"attacker@example.com","email":"victim@example.com","email_verified":true,"exp":`+itoa(time.Now().Unix()+60)+`}`))
+	if id, err := v.VerifyLegacy(bg(t), hmacRaw(in, secret)); !errors.Is(err, verifier.ErrMalformed) {
+		t.Errorf("duplicated email claim: %+v, %v; want ErrMalformed", id, err)
+	}
+}
