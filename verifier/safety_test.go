@@ -578,3 +578,20 @@ func TestLegacyDuplicateLoginIDClaim(t *testing.T) {
 		t.Errorf("duplicated email claim: %+v, %v; want ErrMalformed", id, err)
 	}
 }
+
+// Introspection answers map emails too: the same email_verified rule.
+func TestIntrospectionEmailVerified(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"active":true,"sub":"42","aud":"web","email":"alice@example.com","exp":` + itoa(time.Now().Add(time.Hour).Unix()) + `}`))
+	}))
+	defer srv.Close()
+	in, err := verifier.NewIntrospection(verifier.IntrospectionConfig{URL: srv.URL, ClientID: "app", ClientSecret: "s", Audience: []string{"web"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := in.VerifyLegacy(bg(t), "tok"); !errors.Is(err, verifier.ErrEmailVerified) {
+		t.Errorf("introspected email without email_verified: %v, want ErrEmailVerified", err)
+	}
+}
