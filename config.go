@@ -133,7 +133,7 @@ type Config struct {
 	// LogHashKey keys the hash (HMAC-SHA256) that stands for a login ID in
 	// log lines. Set it, 16 bytes or more and kept secret, to match log
 	// lines across replicas and restarts. Default: random per process.
-	LogHashKey []byte
+	LogHashKey SecretKey
 	// InsecureHTTP accepts Authgear endpoints (the verifier's issuer, the
 	// Admin API endpoint) given as http:// for hosts that are not loopback.
 	// Tokens then travel in clear. Default false: http:// is refused except

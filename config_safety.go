@@ -73,7 +73,7 @@ func (x *Exchanger) secure(cfg *Config) {
 	if x.rf != nil {
 		x.rf.bind = x.bind
 	}
-	x.idKey = cfg.LogHashKey
+	x.idKey = []byte(cfg.LogHashKey)
 	x.accept = append([]string{cfg.ClientID}, cfg.AcceptClientIDs...)
 	// The verifier's explicit opt-in (UnsafeOpaqueTokensAnyClient) is the
 	// only way an opaque token, which names no client, becomes a session.

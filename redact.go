@@ -69,3 +69,23 @@ func (rec record) Format(f fmt.State, _ rune) {
 func (rec record) LogValue() slog.Value {
 	return slog.GroupValue(slog.String("negative", rec.Negative), slog.String("user_id", rec.UserID), slog.String("tokens", "redacted"))
 }
+
+// SecretKey is key material in a Config (LogHashKey). It prints and logs
+// as "[redacted]", so printing a Config shows no key; assign it from a
+// []byte as usual.
+type SecretKey []byte
+
+// String hides the key.
+func (k SecretKey) String() string { return "[redacted]" }
+
+// GoString hides the key from %#v.
+func (k SecretKey) GoString() string { return k.String() }
+
+// Format writes String for every verb (%x included).
+func (k SecretKey) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, k.String()) }
+
+// LogValue hides the key from slog.
+func (k SecretKey) LogValue() slog.Value { return slog.StringValue(k.String()) }
+
+// MarshalJSON hides the key from JSON encoders.
+func (k SecretKey) MarshalJSON() ([]byte, error) { return json.Marshal(k.String()) }

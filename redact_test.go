@@ -2,6 +2,7 @@ package agmigrate_test
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/agmigrate/agmigrate"
 	"github.com/agmigrate/agmigrate/adminapi"
+	"github.com/agmigrate/agmigrate/authgeartest"
 )
 
 const (
@@ -54,5 +56,30 @@ func TestTokensRedacted(t *testing.T) {
 	// What is printed still tells the value apart from an empty one.
 	if s := fmt.Sprint(tok); !strings.Contains(s, "Bearer") {
 		t.Errorf("Tokens prints as %q", s)
+	}
+}
+
+// Key material and cached admin JWTs do not print either: a Config with a
+// LogHashKey, and a Signer holding a token.
+func TestKeysRedacted(t *testing.T) {
+	t.Parallel()
+	fake := authgeartest.New(t, authgeartest.Options{})
+	signer, err := adminapi.NewSigner(fake.AdminKey(), "myapp", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	jwt, err := signer.Token(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := agmigrate.SecretKey("secret-log-hash-key-0123456789")
+	cfg := agmigrate.Config{ClientID: "test-client", LogHashKey: key}
+	for name, v := range map[string]any{"Config": cfg, "*Config": &cfg, "Signer": signer} {
+		for how, s := range printed(v) {
+			if strings.Contains(s, "secret") || strings.Contains(s, fmt.Sprintf("%x", []byte("secret"))) ||
+				strings.Contains(s, jwt[:20]) || strings.Contains(s, strings.Trim(fmt.Sprint([]byte(key)[:4]), "[]")) {
+				t.Errorf("%s printed with %s shows key material: %s", name, how, s)
+			}
+		}
 	}
 }

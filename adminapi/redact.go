@@ -48,3 +48,15 @@ func (v CreateSessionCreateSessionCreateSessionPayload) Format(f fmt.State, _ ru
 func (v CreateSessionCreateSessionCreateSessionPayload) LogValue() slog.Value {
 	return slog.GroupValue(slog.String("token_type", v.TokenType), slog.Int("expires_in", v.ExpiresIn), slog.String("tokens", "redacted"))
 }
+
+// Format keeps the admin JWT a Signer caches out of anything that prints
+// the signer (a pointer receiver: a Signer holds a mutex and is always
+// used by pointer).
+func (s *Signer) Format(f fmt.State, _ rune) {
+	_, _ = fmt.Fprintf(f, "adminapi.Signer{ProjectID: %q, token redacted}", s.projectID)
+}
+
+// LogValue keeps the cached admin JWT out of slog.
+func (s *Signer) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("project_id", s.projectID), slog.String("token", "redacted"))
+}
