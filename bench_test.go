@@ -1,12 +1,17 @@
 package agmigrate_test
 
 import (
+	"context"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/agmigrate/agmigrate"
 	"github.com/agmigrate/agmigrate/adminapi"
 	"github.com/agmigrate/agmigrate/authgeartest"
 	"github.com/agmigrate/agmigrate/verifier"
@@ -125,4 +130,86 @@ func BenchmarkSameTokenStorm(b *testing.B) {
 	b.ReportMetric(float64(storm)/float64(single), "storm/exchange")
 	b.ReportMetric(0, "ns/op")
 	b.Logf("1,000 concurrent requests took %.2fx one exchange (target <= 3)", float64(storm)/float64(single))
+}
+
+// BenchmarkMemoryStoreEntry measures the heap one stored exchange takes in
+// the in-memory store (a real sealed exchange record and its key), to size
+// the store: bytes per entry and entries per GiB.
+//
+//	go test . -run '^$' -bench MemoryStoreEntry -benchtime 3x
+func BenchmarkMemoryStoreEntry(b *testing.B) {
+	w := newWorld(b, authgeartest.Options{})
+	w.fake.AddUser(authgeartest.User{Email: "alice@example.com"})
+	st := &dumpStore{MemoryStore: agmigrate.NewMemoryStore(100)}
+	cfg := w.config()
+	cfg.Store = st
+	serve(w.middleware(cfg).Handler(app), withLegacyCookie(w.legacyToken("alice@example.com")))
+	var val []byte
+	for i, k := range st.keys {
+		if strings.HasPrefix(k, "agm:x:") {
+			val = st.vals[i]
+		}
+	}
+	if val == nil {
+		b.Fatal("no exchange record stored")
+	}
+	const n = 50_000
+	ctx := context.Background()
+	var per float64
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		s := agmigrate.NewMemoryStore(n)
+		for j := 0; j < n; j++ {
+			_ = s.Put(ctx, "agm:x:"+strconv.Itoa(1e15+i*n+j)+"0123456789abcdef0123456789abcdef0123456789abcdef", val, time.Hour)
+		}
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		per = float64(after.HeapAlloc-before.HeapAlloc) / n
+		runtime.KeepAlive(s)
+	}
+	b.ReportMetric(per, "B/entry")
+	b.ReportMetric(float64(1<<30)/per, "entries/GiB")
+	b.Logf("sealed record %d bytes; %.0f bytes of heap per entry; %.0f entries per GiB", len(val), per, float64(1<<30)/per)
+}
+
+// remoteStore stands for a shared store in another process (redisstore):
+// not a *MemoryStore, so the middleware puts its local memory in front.
+type remoteStore struct{ *agmigrate.MemoryStore }
+
+// BenchmarkRepeatHit presents an exchanged legacy token again: served by
+// the in-memory store, and by the local memory in front of a shared store
+// (no round trip within the freshness window). The ratio of the two is
+// what a replica behind redisstore pays over a single process:
+//
+//	go test . -run '^$' -bench RepeatHit -benchmem
+func BenchmarkRepeatHit(b *testing.B) {
+	for _, tc := range []struct {
+		name  string
+		store agmigrate.Store
+	}{
+		{"memory-store", agmigrate.NewMemoryStore(1000)},
+		{"local-memory", remoteStore{agmigrate.NewMemoryStore(1000)}},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			w := newWorld(b, authgeartest.Options{})
+			w.fake.AddUser(authgeartest.User{Email: "alice@example.com"})
+			cfg := w.headerConfig()
+			cfg.Store, cfg.Observer = tc.store, nil
+			h := w.middleware(cfg).Handler(nop)
+			tok := w.legacyToken("alice@example.com")
+			req := withLegacyHeader(tok)
+			if r := serve(w.middleware(cfg).Handler(app), withLegacyHeader(tok)); r.source != "exchanged" {
+				b.Fatal(r.source)
+			}
+			dw := &discardWriter{h: http.Header{}}
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				h.ServeHTTP(dw, req)
+			}
+		})
+	}
 }

@@ -7,10 +7,10 @@ import (
 
 // defaultMemoryEntries is the default size of the in-memory store and of
 // each replica's local memory. One entry (a sealed exchange with a typical
-// 1 KiB access token) takes about 2.4 KiB of heap (BenchmarkMemoryStoreEntry),
-// so the default holds some 100,000 exchanges in about 0.25 GiB: every
-// legacy session presented during a month by an app with up to that many
-// active users.
+// 1 KiB access token) takes about 1.7 KiB of heap (BenchmarkMemoryStoreEntry:
+// some 630,000 per GiB), so the default holds 100,000 exchanges in about
+// 0.16 GiB: every legacy session presented during a month by an app with
+// up to that many active users.
 const defaultMemoryEntries = 100_000
 
 // evictions reports a full in-memory store dropping live exchanges: to the

@@ -44,7 +44,7 @@ type Config struct {
 	// Delivery hands new sessions to clients. Default Cookies{}.
 	Delivery Delivery
 	// Store keeps exchange results. Default NewMemoryStore(100000) (about
-	// 0.25 GiB when full); use redisstore with several replicas.
+	// 0.16 GiB when full); use redisstore with several replicas.
 	Store Store
 	// LocalMemory is how many exchanges and refreshes each replica keeps
 	// in its own memory in front of a shared Store (not used with a

@@ -241,3 +241,21 @@ func TestRefreshSendsUserAgentAndDeviceInfo(t *testing.T) {
 		t.Errorf("after the stored path's refresh: %+v", s)
 	}
 }
+
+// FuzzRefreshTokenShape: the shape check never panics, and what it lets
+// through has the shape of "<uuid>.<random>".
+func FuzzRefreshTokenShape(f *testing.F) {
+	f.Add("0b5c1a9e-3f0d-4c55-9d37-6a1f2b3c4d5e.Ms3VD8pTuSwNfEt6Kt3dbLAhBX3D0M3f")
+	f.Add("junk")
+	f.Add("0b5c1a9e-3f0d-4c55-9d37-6a1f2b3c4d5e.")
+	f.Add("0b5c1a9e-3f0d-4c55-9d37-6a1f2b3c4d5e.a\x00b")
+	f.Fuzz(func(t *testing.T, rt string) {
+		if !agmigrate.LooksLikeRefreshToken(rt) {
+			return
+		}
+		gid, secret, ok := strings.Cut(rt, ".")
+		if !ok || len(gid) != 36 || strings.Count(gid, "-") != 4 || len(secret) < 16 || strings.ContainsAny(secret, ".\x00 ;,\"") {
+			t.Fatalf("accepted %q", rt)
+		}
+	})
+}
