@@ -31,7 +31,8 @@ const maxEndpointBody = 16 << 10
 //
 // Errors are JSON {"error", "error_description"}: 400 malformed body, 401
 // bad or missing legacy token (with WWW-Authenticate), 403 login ID
-// mismatch or disabled user, 404 user not migrated to Authgear, 405 not
+// mismatch or disabled user, 404 user not migrated to Authgear (also when
+// the account Authgear finds holds another login ID: ErrLoginIDMismatch), 405 not
 // POST, 413 body too large, 415 body not JSON, 503 Authgear unavailable
 // (with Retry-After).
 func (m *Middleware) MigrationEndpoint() http.Handler {

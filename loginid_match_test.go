@@ -125,3 +125,25 @@ func TestMigrationEndpointMismatchLooksMissing(t *testing.T) {
 		t.Errorf("mismatch outcomes %d", w.events.count(agmigrate.OutcomeLoginIDMismatch))
 	}
 }
+
+// Shadow mode reports a mismatch as what would have happened.
+func TestShadowReportsMismatch(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, authgeartest.Options{})
+	w.fake.AddUser(authgeartest.User{Email: "kate@rec.test"})
+	cfg := w.config()
+	cfg.Shadow = true
+	cfg.LoginIDMatch = agmigrate.LoginIDMatch{EmailCaseSensitive: true}
+	h := w.middleware(cfg).Handler(app)
+	serve(h, withLegacyCookie(w.verifiedToken(map[string]any{"email": "Kate@rec.test"})))
+	serve(h, withLegacyCookie(w.verifiedToken(map[string]any{"email": "kate@rec.test"})))
+	w.events.mu.Lock()
+	defer w.events.mu.Unlock()
+	var got []agmigrate.Outcome
+	for _, ev := range w.events.l {
+		got = append(got, ev.Shadow)
+	}
+	if len(got) != 2 || got[0] != agmigrate.OutcomeLoginIDMismatch || got[1] != agmigrate.OutcomeExchanged {
+		t.Errorf("shadow outcomes %v, want [login_id_mismatch exchanged]", got)
+	}
+}
