@@ -15,8 +15,8 @@ func ExampleLoginIDMatch() {
 	match := agmigrate.LoginIDMatch{UsernameCaseSensitive: true}
 	fmt.Println(match.Match("username", "Bob", "Bob"))
 	fmt.Println(match.Match("username", "bob", "Bob"))
-	// The email domain never depends on case; the local part does by
-	// default only for non-ASCII letters, which never fold.
+	// By default ASCII case never matters, in the local part or the
+	// domain; any other character must be the very same code point.
 	fmt.Println(agmigrate.LoginIDMatch{}.Match("email", "Ann@Example.COM", "ann@example.com"))
 	fmt.Println(agmigrate.LoginIDMatch{}.Match("email", "\uff41nn@example.com", "ann@example.com"))
 	// Output:
