@@ -76,8 +76,7 @@ func (l *localMemory) delete(key string) {
 // tier reads and writes the store through the local memory, when there is
 // one (a shared store was configured). Reads within fresh of the last
 // sight of a value are answered locally; older ones ask the shared store,
-// and fall back on the local value when the shared store fails or has lost
-// it.
+// and fall back on the local value when the shared store fails.
 type tier struct {
 	shared   Store
 	local    *localMemory // nil: the store is itself in this process
@@ -118,11 +117,10 @@ func (t *tier) get(ctx context.Context, key string) (v []byte, local bool, err e
 		t.local.put(key, localEntry{v: v, exp: exp, seen: now})
 		return v, false, nil
 	case errors.Is(err, ErrNotFound):
-		if had && e.v != nil {
-			// The shared store lost it (a restart, an eviction): what this
-			// replica remembers still stands.
-			return e.v, true, nil
-		}
+		// The shared store answers for what it holds: an entry deleted
+		// there (ExchangeKey) is forgotten here too. The absence is
+		// remembered for the freshness window, so misses cost no more
+		// round trips than hits.
 		t.local.put(key, localEntry{exp: now.Add(t.fresh), seen: now})
 		return nil, false, ErrNotFound
 	default:
