@@ -147,9 +147,11 @@ func parseOrigin(raw string, insecure bool) (*url.URL, error) {
 }
 
 // IsLoopback reports whether host (a name or an IP address, without port
-// or brackets) is this machine: localhost or a loopback address.
+// or brackets) is this machine: "localhost" or a loopback address. Names
+// under .localhost are not taken on trust: not every resolver keeps them
+// on the machine.
 func IsLoopback(host string) bool {
-	if strings.EqualFold(host, "localhost") || strings.HasSuffix(strings.ToLower(host), ".localhost") {
+	if strings.EqualFold(host, "localhost") {
 		return true
 	}
 	ip := net.ParseIP(host)

@@ -37,6 +37,7 @@ func TestPlainHTTPRefusedUnlessLoopback(t *testing.T) {
 		{"http://[::1]:3000", "", false, true},
 		{"http://127.0.0.1.example.com", "", false, false},
 		{"http://localhost.example.com", "", false, false},
+		{"http://app.localhost:3000", "", false, false},
 	} {
 		c, err := adminapi.New(adminapi.Config{Endpoint: tc.endpoint, AdminURL: tc.adminURL, ProjectID: "myapp", Key: key, InsecureHTTP: tc.insecure})
 		if (err == nil) != tc.ok {
