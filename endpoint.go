@@ -124,10 +124,7 @@ func (m *Middleware) serveMigration(w http.ResponseWriter, r *http.Request) {
 	res, err := m.x.Exchange(r.Context(), lt, lid, device)
 	switch {
 	case err == nil:
-		ev.Outcome, ev.UserID, ev.Source = OutcomeExchanged, res.UserID, SourceExchanged
-		if res.Reused {
-			ev.Outcome = OutcomeExchangeReused
-		}
+		ev.Outcome, ev.UserID, ev.Source = outcomeOf(res), res.UserID, SourceExchanged
 		w.Header().Set("Content-Type", "application/json")
 		w.Header().Set("Cache-Control", "no-store")
 		w.Header().Set("Pragma", "no-cache")
@@ -146,6 +143,10 @@ func (m *Middleware) serveMigration(w http.ResponseWriter, r *http.Request) {
 	case errors.Is(err, ErrUserDisabled):
 		ev.Outcome = OutcomeUserDisabled
 		writeJSONError(w, http.StatusForbidden, map[string]string{"error": "user_disabled", "error_description": "the account is disabled"})
+	case errors.Is(err, ErrSessionEnded):
+		// The legacy token is spent: its session ended at Authgear.
+		ev.Outcome = OutcomeSessionEnded
+		writeAuthError(w, "invalid_token", "the session has ended; sign in again")
 	default:
 		ev.Outcome, ev.Err = OutcomeAdminError, err
 		m.logAdminError(err)

@@ -486,6 +486,12 @@ func TestEndLegacySessionAndServeAsLegacy(t *testing.T) {
 	if r := serve(h, withLegacyHeader(tok)); r.status != 401 {
 		t.Errorf("after EndLegacySession: %d %s", r.status, r.source)
 	}
+	// The migration endpoint says the same.
+	post := httptest.NewRequest("POST", "/migrate", nil)
+	post.Header.Set("Authorization", "Bearer "+tok)
+	if r := serve(m.MigrationEndpoint(), post); r.status != 401 || !strings.Contains(r.body, "sign in again") {
+		t.Errorf("endpoint after EndLegacySession: %d %s", r.status, r.body)
+	}
 	// Never exchanged, ended all the same (a legacy logout before the
 	// first request): it will not be exchanged.
 	other := w.legacyToken("alice@example.com")
