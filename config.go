@@ -100,6 +100,46 @@ type Config struct {
 	BreakerThreshold int
 	BreakerCoolDown  time.Duration
 
+	// MaxExchanges bounds the exchanges in flight in this process, so a
+	// cut-over surge does not start thousands at once. Default 64;
+	// negative: no bound.
+	MaxExchanges int
+	// ExchangeQueue is how many exchanges may wait for a slot beyond
+	// MaxExchanges, interactive ones ahead of background ones; more are
+	// throttled at once (ErrThrottled: the failure policy applies).
+	// Default 1024; negative: none waits.
+	ExchangeQueue int
+	// QueueWait bounds how long a request waits for an exchange slot or
+	// for its call in a budget before the failure policy applies. Default
+	// ExchangeTimeout. On cut-over day a few seconds, with FailOpen, serve
+	// a queued user as legacy soon and exchange them on a later request.
+	QueueWait time.Duration
+	// AdminBudget limits Admin API mutations (createSession, and the
+	// password and revocation work that takes Governor().Wait), summed
+	// over every replica that shares the Store. Default: none, as Authgear
+	// sets no Admin API limit in the versions seen; set it below your
+	// plan's limit when Authgear or a gateway sets one.
+	AdminBudget Budget
+	// TokenBudget limits the refreshes this app sends to Authgear's token
+	// endpoint, over every replica sharing the Store. Default: none (each
+	// user's refreshes count against their own IP at Authgear: see
+	// ClientIP). Set it under 120 a minute per egress address when
+	// Authgear does not take the forwarded client IP.
+	TokenBudget Budget
+	// Replicas is how many replicas share the budgets. Used only while the
+	// shared store fails: each replica then keeps to 1/Replicas of each
+	// budget. Default 1.
+	Replicas int
+	// RateLimitBackOff is how long an Authgear 429 answer without
+	// Retry-After pauses that kind of call in every replica. Default 2 s.
+	RateLimitBackOff time.Duration
+	// ClientIP gives the end user's IP address, which the middleware
+	// forwards (Forwarded: for= and X-Forwarded-For) with the refreshes it
+	// makes, so that Authgear behind a trusted proxy counts each user
+	// against their own IP. Default RemoteAddrIP: the connection's peer,
+	// never a client-supplied header. Return "" to forward nothing.
+	ClientIP func(r *http.Request) string
+
 	// Rollout chooses who is migrated now (rolling migration). Default nil:
 	// everyone.
 	Rollout *Rollout
@@ -206,6 +246,9 @@ func (c *Config) check() error {
 	}
 	if r := c.Rollout; r != nil && (r.Percent < 0 || r.Percent > 100) {
 		return bad("Rollout.Percent", "%v is outside [0, 100]", r.Percent)
+	}
+	if err := c.checkGovernor(); err != nil {
+		return err
 	}
 	return c.checkSafety()
 }

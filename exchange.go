@@ -112,6 +112,7 @@ type Exchanger struct {
 	opaqueAny  bool          // the verifier takes opaque tokens of any client (its Unsafe opt-in)
 	tier       *tier         // the store, behind this replica's local memory
 	revalidate time.Duration // a stored session older than this is refreshed before it is handed out
+	gov        *Governor     // bounds exchanges in flight and paces Authgear calls (governor.go)
 }
 
 // Exchange exchanges legacyToken, already verified as id, for an Authgear
@@ -189,6 +190,12 @@ func (x *Exchanger) exchangeOnce(ctx context.Context, key, secret string, id *ve
 			}
 		}
 	}
+	// A slot among the exchanges in flight, held through the Admin API calls.
+	release, err := x.gov.admit(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrAdminAPI, err)
+	}
+	defer release()
 	return x.create(ctx, key, secret, id, device)
 }
 
@@ -268,10 +275,24 @@ func (x *Exchanger) ttl(legacyExp time.Time) time.Duration {
 func (x *Exchanger) call(ctx context.Context, idempotent bool, f func(context.Context) error) error {
 	wait := x.backoff
 	for attempt := 1; ; attempt++ {
+		// createSession is the one mutation here: each attempt takes its
+		// call from the Admin API budget, before the breaker, which a
+		// throttle must not touch.
+		if !idempotent {
+			if err := x.gov.Wait(ctx, CallAdminMutation, priorityOf(ctx)); err != nil {
+				return fmt.Errorf("%w: %w", ErrAdminAPI, err)
+			}
+		}
 		if !x.breaker.allow() {
 			return fmt.Errorf("%w: %w", ErrAdminAPI, x.breaker.openErr())
 		}
 		err := f(ctx)
+		if terr := x.gov.rateLimited(ctx, CallAdminMutation, err, 0); terr != nil {
+			// Authgear answered, over its limit: paused everywhere, not a
+			// failure, and no retry that would make it worse.
+			x.breaker.record(true)
+			return fmt.Errorf("%w: %w", ErrAdminAPI, terr)
+		}
 		if isSetupError(err) {
 			// Retrying cannot help until someone changes the setup.
 			x.latch(err)

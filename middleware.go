@@ -53,6 +53,9 @@ func New(cfg Config) (*Middleware, error) {
 	if cfg.DeviceInfo == nil {
 		cfg.DeviceInfo = defaultDeviceInfo
 	}
+	if cfg.ClientIP == nil {
+		cfg.ClientIP = RemoteAddrIP
+	}
 	retries := cfg.Retries
 	if retries == 0 {
 		retries = 2
@@ -86,6 +89,8 @@ func New(cfg Config) (*Middleware, error) {
 		rejects: newLocalMemory(4096), rejectTTL: time.Minute, now: cfg.Now}
 	m.x.rf = m.rf
 	m.x.secure(&cfg)
+	m.x.gov = newGovernor(&cfg, m.x.timeout, bindingOf(cfg.Admin, ""))
+	m.rf.gov = m.x.gov
 	return m, nil
 }
 
@@ -171,7 +176,7 @@ func (m *Middleware) authenticate(w http.ResponseWriter, r *http.Request, ev *Ev
 // decided, as id and ok (authenticate's results); otherwise the request
 // goes on without the session.
 func (m *Middleware) refresh(w http.ResponseWriter, r *http.Request, rt string, ev *Event) (id Identity, ok, done bool) {
-	ctx := withUserAgent(r.Context(), r.UserAgent())
+	ctx := withClientIP(withUserAgent(r.Context(), r.UserAgent()), m.cfg.ClientIP(r))
 	t, err := m.rf.refresh(ctx, rt, refreshDeviceInfo(m.cfg.DeviceInfo(r)))
 	if errors.Is(err, ErrRefreshRejected) {
 		m.cookies.clear(w, r)
@@ -179,7 +184,10 @@ func (m *Middleware) refresh(w http.ResponseWriter, r *http.Request, rt string, 
 		return Identity{}, false, false
 	}
 	if err != nil {
-		m.log.Warn("agmigrate: refreshing an Authgear session failed", "error", err)
+		ev.Throttled = errors.Is(err, ErrThrottled)
+		if !ev.Throttled { // the governor logs throttling once per period
+			m.log.Warn("agmigrate: refreshing an Authgear session failed", "error", err)
+		}
 		id, ok := m.cannotCheck(w, r, ev, err)
 		return id, ok, true
 	}
@@ -258,7 +266,7 @@ func (m *Middleware) legacy(w http.ResponseWriter, r *http.Request, ev *Event) (
 		ev.Outcome, ev.Shadow = OutcomeShadow, m.shadowLookup(ctx, lt, lid)
 		return legacyID, true
 	}
-	res, err := m.x.Exchange(withUserAgent(ctx, r.UserAgent()), lt, lid, m.cfg.DeviceInfo(r))
+	res, err := m.x.Exchange(withClientIP(withUserAgent(ctx, r.UserAgent()), m.cfg.ClientIP(r)), lt, lid, m.cfg.DeviceInfo(r))
 	switch {
 	case err == nil:
 		m.cfg.Delivery.Deliver(w, r, res.Tokens)
@@ -293,6 +301,15 @@ func (m *Middleware) legacy(w http.ResponseWriter, r *http.Request, ev *Event) (
 		}
 		writeAuthError(w, "invalid_token", "the session has ended; sign in again")
 		return Identity{}, false
+	}
+	if errors.Is(err, ErrThrottled) {
+		// Over budget, not broken: the governor logs it once per period.
+		ev.Outcome, ev.Err, ev.Throttled = OutcomeThrottled, err, true
+		if m.cfg.FailurePolicy == FailClosed {
+			writeUnavailable(w, retryIn(err), "sign-in is being upgraded; try again shortly")
+			return Identity{}, false
+		}
+		return legacyID, true
 	}
 	ev.Outcome, ev.Err = OutcomeAdminError, err
 	m.logAdminError(err)

@@ -40,11 +40,17 @@ const (
 	// the request got 401 "sign in again" (or legacy service with
 	// ServeEndedAsLegacy).
 	OutcomeSessionEnded
+	// OutcomeThrottled: a legacy session whose exchange the governor held
+	// back (too many exchanges waiting, the Admin API budget spent) or
+	// Authgear refused with 429; the failure policy applied (served as
+	// legacy and exchanged on a later request, or 503 with Retry-After).
+	// Not a failure of Authgear: the breaker does not count it.
+	OutcomeThrottled
 )
 
 var outcomeNames = [...]string{"anonymous", "authgear", "refreshed", "exchanged", "exchange_reused",
 	"not_rolled_out", "shadow", "user_missing", "user_disabled", "admin_error", "refused",
-	"login_id_mismatch", "exchange_joined", "session_ended"}
+	"login_id_mismatch", "exchange_joined", "session_ended", "throttled"}
 
 func (o Outcome) String() string {
 	if int(o) < len(outcomeNames) {
@@ -69,6 +75,11 @@ type Event struct {
 	Shadow Outcome
 	// Err is the error behind a refusal or a failure, without secrets.
 	Err error
+	// Throttled: a call to Authgear this request needed was held back by
+	// the governor or answered 429 (ErrThrottled): an exchange
+	// (OutcomeThrottled) or a refresh, which is tried again on a later
+	// request while the cookies stay.
+	Throttled bool
 
 	tokens bool // the response sets or clears tokens: never cacheable
 }

@@ -40,7 +40,8 @@ type refresher struct {
 	rejectTTL time.Duration
 	now       func() time.Time
 	sf        singleflight.Group
-	bind      binding // ties the kept results to the project and client (seal.go)
+	bind      binding   // ties the kept results to the project and client (seal.go)
+	gov       *Governor // the token endpoint's budget (governor.go)
 }
 
 // uaKey carries the browser's User-Agent to the refreshes a request makes:
@@ -160,6 +161,9 @@ var errBadRequest = errors.New("agmigrate: refresh: invalid_request")
 // call makes the refresh_token grant request, with the browser's
 // User-Agent and, when given, the session's device info.
 func (f *refresher) call(ctx context.Context, refreshToken, device string) (*Tokens, error) {
+	if err := f.gov.Wait(ctx, CallToken, priorityOf(ctx)); err != nil {
+		return nil, err
+	}
 	form := url.Values{"grant_type": {"refresh_token"}, "client_id": {f.clientID}, "refresh_token": {refreshToken}}
 	if device != "" {
 		form.Set("x_device_info", device)
@@ -173,6 +177,7 @@ func (f *refresher) call(ctx context.Context, refreshToken, device string) (*Tok
 	if ua := userAgentFrom(ctx); ua != "" {
 		req.Header.Set("User-Agent", ua)
 	}
+	forwardClientIP(req.Header, clientIPFrom(ctx)) // each user counts against their own IP (forwardip.go)
 	resp, err := f.http.Do(req)
 	if err != nil {
 		var ue *url.Error
@@ -193,6 +198,10 @@ func (f *refresher) call(ctx context.Context, refreshToken, device string) (*Tok
 	_ = json.Unmarshal(body, &out)
 	switch {
 	case resp.StatusCode == http.StatusOK && out.AccessToken != "":
+	case resp.StatusCode == http.StatusTooManyRequests:
+		// x_rate_limited: the session is fine; the refresh waits for a
+		// later request, and the token budget pauses everywhere.
+		return nil, f.gov.rateLimited(ctx, CallToken, errRateLimited, parseRetryAfter(resp.Header.Get("Retry-After"), f.now()))
 	case resp.StatusCode == http.StatusBadRequest && out.Error == "invalid_grant":
 		// Authgear ended the session: expired, revoked, user disabled.
 		return nil, fmt.Errorf("%w: %w", ErrRefreshRejected, ErrSessionEnded)
