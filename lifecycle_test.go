@@ -101,24 +101,107 @@ func (c *countingStore) Get(ctx context.Context, k string) ([]byte, error) {
 
 func (c *countingStore) Gets() int { c.mu.Lock(); defer c.mu.Unlock(); return c.gets }
 
-// With the shared store down, one replica still makes one session per
-// legacy token, however the requests are spread in time.
+// flakyStore is a shared store with a lock, like redisstore, that can be
+// stopped (every call fails) and restarted empty.
+type flakyStore struct {
+	mu    sync.Mutex
+	down  bool
+	mem   *agmigrate.MemoryStore
+	locks map[string]bool
+}
+
+func newFlakyStore() *flakyStore {
+	return &flakyStore{mem: agmigrate.NewMemoryStore(1000), locks: map[string]bool{}}
+}
+
+func (f *flakyStore) set(down bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.down = down
+	if !down {
+		f.mem, f.locks = agmigrate.NewMemoryStore(1000), map[string]bool{} // restarted empty
+	}
+}
+
+func (f *flakyStore) Get(ctx context.Context, k string) ([]byte, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.down {
+		return nil, errDown
+	}
+	return f.mem.Get(ctx, k)
+}
+
+func (f *flakyStore) Put(ctx context.Context, k string, v []byte, ttl time.Duration) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.down {
+		return errDown
+	}
+	return f.mem.Put(ctx, k, v, ttl)
+}
+
+func (f *flakyStore) TryLock(_ context.Context, k string, _ time.Duration) (func(context.Context), bool, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.down {
+		return nil, false, errDown
+	}
+	if f.locks[k] {
+		return nil, false, nil
+	}
+	f.locks[k] = true
+	locks := f.locks
+	return func(context.Context) { f.mu.Lock(); delete(locks, k); f.mu.Unlock() }, true, nil
+}
+
+// With the shared store down, each replica makes at most one session per
+// legacy token, however the requests are spread in time; when the store
+// comes back (empty), no replica makes another.
 func TestSharedStoreDownOneSessionPerReplica(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t, authgeartest.Options{})
 	alice := w.fake.AddUser(authgeartest.User{Email: "alice@example.com"})
+	st := newFlakyStore()
+	st.set(true)
 	cfg := w.headerConfig()
-	cfg.Store = &downStore{}
-	h := w.middleware(cfg).Handler(app)
-	tok := w.legacyToken("alice@example.com")
-	for i := 0; i < 20; i++ {
-		if r := serve(h, withLegacyHeader(tok)); r.status != 200 || r.source != "exchanged" {
-			t.Fatalf("request %d: %d %s", i, r.status, r.source)
-		}
-		w.clock.Advance(7 * time.Second) // past the local memory's freshness
+	cfg.Store = st
+	var replicas []http.Handler
+	for i := 0; i < 3; i++ {
+		replicas = append(replicas, w.middleware(cfg).Handler(app))
 	}
-	if n := w.fake.SessionCount(alice); n != 1 {
-		t.Errorf("%d sessions with the shared store down, want 1", n)
+	tok := w.legacyToken("alice@example.com")
+	round := func(phase string) {
+		for i := 0; i < 30; i++ {
+			if r := serve(replicas[i%3], withLegacyHeader(tok)); r.status != 200 || r.source != "exchanged" {
+				t.Fatalf("%s, request %d: %d %s", phase, i, r.status, r.source)
+			}
+			w.clock.Advance(time.Duration(i%7) * time.Second) // some within the freshness window, some past it
+		}
+	}
+	round("store down")
+	if n := w.fake.SessionCount(alice); n < 1 || n > 3 {
+		t.Fatalf("%d sessions from 3 replicas with the shared store down, want at most 3", n)
+	}
+	during := w.fake.SessionCount(alice)
+	st.set(false)
+	round("store back")
+	if n := w.fake.SessionCount(alice); n != during {
+		t.Errorf("%d sessions after the store came back, had %d", n, during)
+	}
+	// A single replica: exactly one.
+	w2 := newWorld(t, authgeartest.Options{})
+	bob := w2.fake.AddUser(authgeartest.User{Email: "bob@example.com"})
+	cfg2 := w2.headerConfig()
+	cfg2.Store = &downStore{}
+	h := w2.middleware(cfg2).Handler(app)
+	tok2 := w2.legacyToken("bob@example.com")
+	for i := 0; i < 20; i++ {
+		serve(h, withLegacyHeader(tok2))
+		w2.clock.Advance(7 * time.Second)
+	}
+	if n := w2.fake.SessionCount(bob); n != 1 {
+		t.Errorf("%d sessions from one replica with the shared store down, want 1", n)
 	}
 }
 
@@ -320,7 +403,8 @@ func TestExactlyOneCreated(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t, authgeartest.Options{})
 	w.fake.AddUser(authgeartest.User{Email: "alice@example.com"})
-	// Hold the lookup until every caller has joined the flight.
+	// A slow lookup, so that callers join the flight (the count must hold
+	// however many do).
 	w.fake.SetFault("getUserByLoginID", authgeartest.Fault{Latency: 300 * time.Millisecond, Times: 1})
 	m := w.middleware(w.config())
 	tok := w.legacyToken("alice@example.com")

@@ -23,6 +23,9 @@ type localEntry struct {
 	v    []byte // nil: the shared store said it holds nothing
 	exp  time.Time
 	seen time.Time // when the value was last put or read from the shared store
+	// shared: the shared store is known to have held this value (it was
+	// read from there, or written there without error).
+	shared bool
 }
 
 func newLocalMemory(max int) *localMemory {
@@ -67,16 +70,22 @@ func (l *localMemory) put(key string, e localEntry) {
 	l.m[key] = e
 }
 
-func (l *localMemory) delete(key string) {
+// confirm marks the entry under key as held by the shared store, if it
+// still holds value v.
+func (l *localMemory) confirm(key string, v []byte) {
 	l.mu.Lock()
-	delete(l.m, key)
+	if e, ok := l.m[key]; ok && len(e.v) == len(v) && (len(v) == 0 || &e.v[0] == &v[0]) {
+		e.shared = true
+		l.m[key] = e
+	}
 	l.mu.Unlock()
 }
 
 // tier reads and writes the store through the local memory, when there is
 // one (a shared store was configured). Reads within fresh of the last
 // sight of a value are answered locally; older ones ask the shared store,
-// and fall back on the local value when the shared store fails.
+// and fall back on the local value when the shared store fails, or when it
+// lacks a value this replica made while it was failing.
 type tier struct {
 	shared   Store
 	local    *localMemory // nil: the store is itself in this process
@@ -114,12 +123,22 @@ func (t *tier) get(ctx context.Context, key string) (v []byte, local bool, err e
 		if had && e.v != nil {
 			exp = e.exp
 		}
-		t.local.put(key, localEntry{v: v, exp: exp, seen: now})
+		t.local.put(key, localEntry{v: v, exp: exp, seen: now, shared: true})
 		return v, false, nil
 	case errors.Is(err, ErrNotFound):
-		// The shared store answers for what it holds: an entry deleted
-		// there (ExchangeKey) is forgotten here too. The absence is
-		// remembered for the freshness window, so misses cost no more
+		if had && e.v != nil && !e.shared {
+			// Made while the shared store was failing, so it never got
+			// there: it still stands, and is written there now, so the
+			// other replicas converge on it instead of making their own.
+			if perr := t.shared.Put(sctx, key, e.v, e.exp.Sub(now)); perr == nil {
+				e.shared, e.seen = true, now
+			}
+			t.local.put(key, e)
+			return e.v, true, nil
+		}
+		// Otherwise the shared store answers for what it holds: an entry
+		// deleted there (ExchangeKey) is forgotten here too. The absence
+		// is remembered for the freshness window, so misses cost no more
 		// round trips than hits.
 		t.local.put(key, localEntry{exp: now.Add(t.fresh), seen: now})
 		return nil, false, ErrNotFound
@@ -148,7 +167,7 @@ func (t *tier) getShared(ctx context.Context, key string) ([]byte, error) {
 		if e, ok := t.local.get(key, now); ok && e.v != nil {
 			exp = e.exp
 		}
-		t.local.put(key, localEntry{v: v, exp: exp, seen: now})
+		t.local.put(key, localEntry{v: v, exp: exp, seen: now, shared: true})
 	}
 	return v, err
 }
@@ -167,6 +186,8 @@ func (t *tier) put(ctx context.Context, key string, value []byte, ttl time.Durat
 	}
 	if err := t.shared.Put(ctx, key, value, ttl); err != nil {
 		t.storeErr(err)
+	} else if t.local != nil {
+		t.local.confirm(key, value)
 	}
 }
 
