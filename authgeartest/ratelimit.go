@@ -37,6 +37,7 @@ func (s *Server) takeLocked(key string, burst int, period time.Duration) bool {
 	}
 	b.last = now
 	if b.tokens < 1 {
+		s.countRefusal(key)
 		return false
 	}
 	b.tokens--

@@ -107,6 +107,7 @@ type Server struct {
 
 	cmu   sync.Mutex // guards calls, so counting works under mu too
 	calls map[string]int
+	times map[string][]time.Time // when each call came (calltimes.go)
 }
 
 // NewServer starts a fake Authgear with opts.
@@ -258,12 +259,15 @@ func (s *Server) AllCalls() map[string]int {
 func (s *Server) ResetCalls() {
 	s.cmu.Lock()
 	s.calls = map[string]int{}
+	s.times = nil
 	s.cmu.Unlock()
 }
 
 func (s *Server) count(name string) {
+	now := s.opts.Now()
 	s.cmu.Lock()
 	s.calls[name]++
+	s.recordTimeLocked(name, now)
 	s.cmu.Unlock()
 }
 
