@@ -46,11 +46,43 @@ const (
 	// legacy and exchanged on a later request, or 503 with Retry-After).
 	// Not a failure of Authgear: the breaker does not count it.
 	OutcomeThrottled
+	// OutcomePasswordCaptured: a password capture (Capturer) set the
+	// password the legacy login accepted in Authgear, for a user who had
+	// none there. Counting it counts captured passwords.
+	OutcomePasswordCaptured
+	// OutcomePasswordCaptureJoined: a capture that a concurrent sign-in of
+	// the same user was making; it set nothing itself.
+	OutcomePasswordCaptureJoined
+	// OutcomePasswordKept: the user already had a password in Authgear;
+	// capture changed nothing.
+	OutcomePasswordKept
+	// OutcomePasswordUserCreated: capture created the missing user with
+	// the password (CaptureConfig.CreateMissingUsers).
+	OutcomePasswordUserCreated
+	// OutcomePasswordPolicy: the legacy password is below the project's
+	// password policy (ErrPasswordPolicy); nothing set.
+	OutcomePasswordPolicy
+	// OutcomePasswordUserMissing: capture found no Authgear user for the
+	// login ID, creation off (an import gap; Event.LoginID names it).
+	OutcomePasswordUserMissing
+	// OutcomePasswordUserDisabled: the user is disabled or deactivated in
+	// Authgear; nothing set.
+	OutcomePasswordUserDisabled
+	// OutcomePasswordRefused: capture refused the login ID (one Authgear
+	// would fold, or whose Authgear account holds another login ID:
+	// ErrLoginIDMismatch) or got no password; nothing set.
+	OutcomePasswordRefused
+	// OutcomePasswordCaptureFailed: the Admin API failed or the governor
+	// held the capture back (Event.Throttled); nothing set, the next
+	// legacy sign-in tries again.
+	OutcomePasswordCaptureFailed
 )
 
 var outcomeNames = [...]string{"anonymous", "authgear", "refreshed", "exchanged", "exchange_reused",
 	"not_rolled_out", "shadow", "user_missing", "user_disabled", "admin_error", "refused",
-	"login_id_mismatch", "exchange_joined", "session_ended", "throttled"}
+	"login_id_mismatch", "exchange_joined", "session_ended", "throttled",
+	"password_captured", "password_capture_joined", "password_kept", "password_user_created", "password_policy",
+	"password_user_missing", "password_user_disabled", "password_refused", "password_capture_failed"}
 
 func (o Outcome) String() string {
 	if int(o) < len(outcomeNames) {
@@ -87,6 +119,8 @@ type Event struct {
 // Observer is told the outcome of every request. Hang metrics on it:
 // counts by Outcome answer how many legacy sessions still arrive, how many
 // were exchanged, and which users are missing from Authgear.
+// Password capture reports its outcomes here too (OutcomePassword…),
+// with r nil when CapturePassword was called without a request.
 type Observer interface {
 	Observe(r *http.Request, e Event)
 }
