@@ -46,8 +46,12 @@ type captureLogs struct {
 	b  bytes.Buffer
 }
 
-func (s *captureLogs) Write(p []byte) (int, error) { s.mu.Lock(); defer s.mu.Unlock(); return s.b.Write(p) }
-func (s *captureLogs) String() string              { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
+func (s *captureLogs) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+func (s *captureLogs) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
 
 func bcryptOf(t testing.TB, pw string) string {
 	h, err := bcrypt.GenerateFromPassword([]byte(pw), bcrypt.MinCost)
@@ -235,7 +239,7 @@ func TestPasswordCaptureLookAlikeRefused(t *testing.T) {
 	}
 	c, _ := w.capturer(agmigrate.CaptureConfig{CreateMissingUsers: true}, nil)
 	for _, tc := range []struct{ key, login, victim string }{
-		{"email", "ｒec1@rec.test", "rec1@rec.test"},    // fullwidth r
+		{"email", "ｒec1@rec.test", "rec1@rec.test"},      // fullwidth r
 		{"email", "straße@rec.test", "strasse@rec.test"}, // ß folds to ss
 		{"email", "\u212Aate@rec.test", "kate@rec.test"}, // Kelvin sign folds to k
 		{"email", " rec1@rec.test", "rec1@rec.test"},     // Authgear trims only when storing
