@@ -294,7 +294,7 @@ func TestGovernorWait(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t, authgeartest.Options{})
 	cfg := w.config()
-	cfg.Now = time.Now // real waits
+	cfg.Now = time.Now                                           // real waits
 	cfg.AdminBudget = agmigrate.Budget{PerMinute: 600, Burst: 1} // one call per 100 ms
 	cfg.QueueWait = 150 * time.Millisecond
 	g := w.middleware(cfg).Governor()
