@@ -36,7 +36,11 @@ type LoginID struct {
 	// Default "email_verified", or "phone_number_verified" for the phone
 	// key. An email login ID needs it true unless UnsafeAllowUnverified is
 	// set; a phone login ID is refused when the claim is present and not
-	// true (not every provider sends it for phone numbers).
+	// true (not every provider sends it for phone numbers). A flag named
+	// "<c>_verified" vouches for claim <c> only: when the login ID is read
+	// from another claim and the token also has <c> with a different value
+	// (a username chosen to be someone else's address, next to the user's
+	// own verified email), the token is refused with ErrEmailVerified.
 	VerifiedClaim string
 	// RequireEmailVerified makes VerifiedClaim mandatory for the phone and
 	// username keys too. For the email key it is the default anyway.
@@ -93,21 +97,28 @@ func (l LoginID) withDefaults() (LoginID, error) {
 
 // extract finds and normalises the login ID in verified claims.
 func (l LoginID) extract(claims map[string]any) (string, error) {
+	if ambiguousClaim(claims, l.Claim) {
+		return "", invalid(ErrMalformed, "claim %q is both a claim name and a path", l.Claim)
+	}
 	v, ok := claimAt(claims, l.Claim)
 	s, isStr := v.(string)
 	if !ok || !isStr {
 		return "", invalid(ErrLoginID, "claim %q missing or not a string", l.Claim)
 	}
-	if err := l.checkVerified(claims); err != nil {
+	if err := l.checkVerified(claims, s); err != nil {
 		return "", err
 	}
 	return l.normalize(s)
 }
 
-// checkVerified applies the verified-claim rule of the key.
-func (l LoginID) checkVerified(claims map[string]any) error {
+// checkVerified applies the verified-claim rule of the key to the login
+// ID value v.
+func (l LoginID) checkVerified(claims map[string]any, v string) error {
 	if l.UnsafeAllowUnverified {
 		return nil
+	}
+	if ambiguousClaim(claims, l.VerifiedClaim) {
+		return invalid(ErrMalformed, "claim %q is both a claim name and a path", l.VerifiedClaim)
 	}
 	ver, present := claimAt(claims, l.VerifiedClaim)
 	isTrue := ver == true || ver == "true"
@@ -119,7 +130,30 @@ func (l LoginID) checkVerified(claims map[string]any) error {
 	case l.Key == "phone" && present && !isTrue:
 		return invalid(ErrEmailVerified, "claim %q is not true", l.VerifiedClaim)
 	}
+	if !isTrue || l.Key == "username" {
+		return nil // the flag vouches for no login ID here
+	}
+	// "email_verified" vouches for "email", not for the login ID claim
+	// when that is another one ("preferred_username", "sub"): a user who
+	// picked someone else's address as a username, next to their own
+	// verified email, would pass on their own flag.
+	if about, ok := strings.CutSuffix(l.VerifiedClaim, "_verified"); ok && about != l.Claim {
+		if other, present := claimAt(claims, about); present && other != v {
+			return invalid(ErrEmailVerified, "claim %q is verified, and differs from the login ID claim %q", about, l.Claim)
+		}
+	}
 	return nil
+}
+
+// ambiguousClaim reports whether name finds a value both as a whole claim
+// name and as a dotted path: the legacy app and the verifier could then
+// read two different users from one token.
+func ambiguousClaim(claims map[string]any, name string) bool {
+	if _, whole := claims[name]; !whole || !strings.Contains(name, ".") {
+		return false
+	}
+	_, viaPath := pathAt(claims, name)
+	return viaPath
 }
 
 // claimAt looks a claim up by its whole name, then as a dotted path.
@@ -127,6 +161,11 @@ func claimAt(claims map[string]any, name string) (any, bool) {
 	if v, ok := claims[name]; ok {
 		return v, true
 	}
+	return pathAt(claims, name)
+}
+
+// pathAt looks a claim up as a dotted path.
+func pathAt(claims map[string]any, name string) (any, bool) {
 	var cur any = claims
 	for _, part := range strings.Split(name, ".") {
 		m, ok := cur.(map[string]any)

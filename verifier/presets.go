@@ -79,7 +79,9 @@ func cognitoIssuer(region, userPoolID string) string {
 // "api://default"). Okta puts the user's login, usually an email, in sub;
 // access tokens carry email_verified only when a custom claim of that name
 // is added on the authorization server (ID tokens carry it with the email
-// scope); the preset requires it to be true.
+// scope); the preset requires it to be true, and sub to equal the email
+// claim when the token has one (the flag is about the email, not the
+// login).
 func Okta(issuer, audience string) JWTConfig {
 	issuer = strings.TrimSuffix(issuer, "/")
 	return JWTConfig{
