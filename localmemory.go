@@ -20,7 +20,7 @@ type localMemory struct {
 }
 
 type localEntry struct {
-	v    []byte // nil: the shared store said it holds nothing
+	v    []byte
 	exp  time.Time
 	seen time.Time // when the value was last put or read from the shared store
 	// shared: the shared store is known to have held this value (it was
@@ -72,6 +72,12 @@ func (l *localMemory) put(key string, e localEntry) {
 
 // confirm marks the entry under key as held by the shared store, if it
 // still holds value v.
+func (l *localMemory) delete(key string) {
+	l.mu.Lock()
+	delete(l.m, key)
+	l.mu.Unlock()
+}
+
 func (l *localMemory) confirm(key string, v []byte) {
 	l.mu.Lock()
 	if e, ok := l.m[key]; ok && len(e.v) == len(v) && (len(v) == 0 || &e.v[0] == &v[0]) {
@@ -109,9 +115,6 @@ func (t *tier) get(ctx context.Context, key string) (v []byte, local bool, err e
 	now := t.now()
 	e, had := t.local.get(key, now)
 	if had && now.Sub(e.seen) < t.fresh {
-		if e.v == nil {
-			return nil, true, ErrNotFound
-		}
 		return e.v, true, nil
 	}
 	sctx, cancel := detached(ctx)
@@ -120,13 +123,13 @@ func (t *tier) get(ctx context.Context, key string) (v []byte, local bool, err e
 	switch {
 	case err == nil:
 		exp := now.Add(t.keep)
-		if had && e.v != nil {
+		if had {
 			exp = e.exp
 		}
 		t.local.put(key, localEntry{v: v, exp: exp, seen: now, shared: true})
 		return v, false, nil
 	case errors.Is(err, ErrNotFound):
-		if had && e.v != nil && !e.shared {
+		if had && !e.shared {
 			// Made while the shared store was failing, so it never got
 			// there: it still stands, and is written there now, so the
 			// other replicas converge on it instead of making their own.
@@ -137,14 +140,16 @@ func (t *tier) get(ctx context.Context, key string) (v []byte, local bool, err e
 			return e.v, true, nil
 		}
 		// Otherwise the shared store answers for what it holds: an entry
-		// deleted there (ExchangeKey) is forgotten here too. The absence
-		// is remembered for the freshness window, so misses cost no more
-		// round trips than hits.
-		t.local.put(key, localEntry{exp: now.Add(t.fresh), seen: now})
+		// deleted there (ExchangeKey) is forgotten here too. An absence is
+		// never remembered: a replica waiting for another's exchange must
+		// see its result as soon as it is put.
+		if had {
+			t.local.delete(key)
+		}
 		return nil, false, ErrNotFound
 	default:
 		t.storeErr(err)
-		if had && e.v != nil {
+		if had {
 			return e.v, true, nil
 		}
 		return nil, false, ErrNotFound
@@ -164,7 +169,7 @@ func (t *tier) getShared(ctx context.Context, key string) ([]byte, error) {
 	if err == nil {
 		now := t.now()
 		exp := now.Add(t.keep)
-		if e, ok := t.local.get(key, now); ok && e.v != nil {
+		if e, ok := t.local.get(key, now); ok {
 			exp = e.exp
 		}
 		t.local.put(key, localEntry{v: v, exp: exp, seen: now, shared: true})
