@@ -235,8 +235,12 @@ func (c *Config) check() error {
 	if ck, ok := c.LegacyToken.(CookieExtractor); ok && ck.Name == "" {
 		return bad("LegacyToken", "CookieExtractor needs a cookie Name")
 	}
-	if ck, ok := c.Delivery.(Cookies); ok {
-		ck = ck.withDefaults()
+	delivery := c.Delivery
+	if delivery == nil {
+		delivery = Cookies{} // what New defaults to
+	}
+	// Cookies inside Both too: the middleware reads and sets those.
+	if ck, ok := cookiesOf(delivery); ok {
 		if ck.AccessName == ck.RefreshName {
 			return bad("Delivery", "access and refresh cookies need different names")
 		}
