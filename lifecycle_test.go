@@ -589,3 +589,34 @@ func TestEndLegacySessionAndServeAsLegacy(t *testing.T) {
 		t.Errorf("%d createSession calls, want 1", n)
 	}
 }
+
+// Replicas sharing a healthy store with a lock: concurrent requests for one
+// new token on all of them make one session (a replica that waited for
+// another's exchange reads its result, not a remembered absence).
+func TestReplicasShareOneExchange(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, authgeartest.Options{})
+	alice := w.fake.AddUser(authgeartest.User{Email: "alice@example.com"})
+	w.fake.SetFault("createSession", authgeartest.Fault{Latency: 50 * time.Millisecond, Times: 1})
+	cfg := w.headerConfig()
+	cfg.Store = newFlakyStore()
+	var replicas []http.Handler
+	for i := 0; i < 3; i++ {
+		replicas = append(replicas, w.middleware(cfg).Handler(app))
+	}
+	tok := w.legacyToken("alice@example.com")
+	var wg sync.WaitGroup
+	for i := 0; i < 30; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			if r := serve(replicas[i%3], withLegacyHeader(tok)); r.source != "exchanged" {
+				t.Errorf("request %d: %s", i, r.source)
+			}
+		}(i)
+	}
+	wg.Wait()
+	if n := w.fake.SessionCount(alice); n != 1 {
+		t.Errorf("%d sessions from 3 replicas sharing a store, want 1", n)
+	}
+}
