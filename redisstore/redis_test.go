@@ -101,11 +101,11 @@ func (s *redisServer) stop() {
 	}
 }
 
-// clientOptions are short timeouts, as an app sharing Redis between
-// replicas should set, so a failing node is noticed quickly.
+// The clients' timeouts are generous, like the stores' (see opTimeout): a
+// stopped node is refused at once anyway.
 const (
-	dialTimeout = 300 * time.Millisecond
-	ioTimeout   = 300 * time.Millisecond
+	dialTimeout = 5 * time.Second
+	ioTimeout   = 5 * time.Second
 )
 
 func (s *redisServer) client() *redis.Client {

@@ -113,7 +113,7 @@ func newReplica(t *testing.T, fake *authgeartest.Server, rdb redis.UniversalClie
 	if err != nil {
 		t.Fatal(err)
 	}
-	o := redisstore.Options{Pause: pause}
+	o := redisstore.Options{Pause: pause, OpTimeout: opTimeout}
 	if clk != nil {
 		o.Now = clk.Now
 	}

@@ -26,7 +26,8 @@ type clock struct {
 	t  time.Time
 }
 
-func newClock() *clock { return &clock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)} }
+// newClock starts at the real time, as the legacy tokens the tests mint do.
+func newClock() *clock { return &clock{t: time.Now()} }
 
 func (c *clock) Now() time.Time {
 	c.mu.Lock()
@@ -120,8 +121,16 @@ func (s *spy) enter(cmd redis.Cmder) error {
 	return nil
 }
 
+// opTimeout is generous: the tests run under -race on a busy machine, and
+// a store call that times out pauses Redis, which would change what the
+// test sees. A stopped node is refused at once whatever the timeout.
+const opTimeout = 5 * time.Second
+
 func newStore(t *testing.T, rdb redis.UniversalClient, o redisstore.Options) *redisstore.Store {
 	t.Helper()
+	if o.OpTimeout == 0 {
+		o.OpTimeout = opTimeout
+	}
 	st, err := redisstore.New(rdb, o)
 	if err != nil {
 		t.Fatal(err)
