@@ -76,6 +76,7 @@ type record struct {
 	Until        int64  `json:"until,omitempty"` // unix time the record stops counting
 	Device       string `json:"dev,omitempty"`   // x_device_info sent with this session's refreshes
 	HeadKey      string `json:"hk,omitempty"`    // opens the session's head (head.go)
+	HeadSeen     string `json:"hs,omitempty"`    // the head sealing last adopted
 }
 
 func (rec *record) tokens() *Tokens {
@@ -190,8 +191,10 @@ func (x *Exchanger) exchangeOnce(ctx context.Context, key, secret string, id *ve
 			}
 		}
 	}
-	// A slot among the exchanges in flight, held through the Admin API calls.
-	release, err := x.gov.admit(ctx)
+	// A slot among the exchanges in flight, held through the Admin API
+	// calls, and createSession's call from the budget, both before the
+	// lookup: a user who cannot be exchanged now costs Authgear nothing.
+	release, err := x.gov.enter(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrAdminAPI, err)
 	}
@@ -275,10 +278,11 @@ func (x *Exchanger) ttl(legacyExp time.Time) time.Duration {
 func (x *Exchanger) call(ctx context.Context, idempotent bool, f func(context.Context) error) error {
 	wait := x.backoff
 	for attempt := 1; ; attempt++ {
-		// createSession is the one mutation here: each attempt takes its
-		// call from the Admin API budget, before the breaker, which a
-		// throttle must not touch.
-		if !idempotent {
+		// createSession is the one mutation here: each retry takes its
+		// call from the Admin API budget (the first took it on entering
+		// the governor), before the breaker, which a throttle must not
+		// touch.
+		if !idempotent && attempt > 1 {
 			if err := x.gov.Wait(ctx, CallAdminMutation, priorityOf(ctx)); err != nil {
 				return fmt.Errorf("%w: %w", ErrAdminAPI, err)
 			}

@@ -304,17 +304,29 @@ func isRateLimited(err error) bool {
 	return errors.As(err, &ge) && (ge.ErrorName == "TooManyRequest" || ge.Reason == "RateLimited")
 }
 
-// admit takes a slot for an exchange, at the priority of ctx.
-func (g *Governor) admit(ctx context.Context) (release func(), err error) {
+// enter admits an exchange, at the priority of ctx: a slot among those
+// in flight, then its createSession's call from the Admin API budget,
+// both within one QueueWait.
+func (g *Governor) enter(ctx context.Context) (release func(), err error) {
 	if g == nil {
 		return func() {}, nil
 	}
+	start := time.Now()
 	release, err = g.gate.acquire(ctx, priorityOf(ctx), g.queueWait)
 	var te *ThrottleError
 	if errors.As(err, &te) {
 		g.throttled.Add(1)
 	}
-	return release, err
+	if err != nil {
+		return nil, err
+	}
+	wctx, cancel := context.WithDeadline(ctx, start.Add(g.queueWait))
+	defer cancel()
+	if err := g.Wait(wctx, CallAdminMutation, priorityOf(ctx)); err != nil {
+		release()
+		return nil, err
+	}
+	return release, nil
 }
 
 // Stats returns the governor's counters.

@@ -164,8 +164,8 @@ func TestAdminBudgetLocal(t *testing.T) {
 	if sources[0] != "exchanged" || sources[1] != "exchanged" || sources[2] != "legacy" {
 		t.Fatalf("sources %v", sources)
 	}
-	if n := w.fake.Calls("createSession"); n != 2 {
-		t.Errorf("%d createSession calls, want 2", n)
+	if n, l := w.fake.Calls("createSession"), w.fake.Calls("getUserByLoginID"); n != 2 || l != 2 {
+		t.Errorf("%d createSession calls and %d lookups, want 2 each: a throttled user costs Authgear nothing", n, l)
 	}
 	if w.events.count(agmigrate.OutcomeThrottled) != 1 {
 		t.Errorf("%d throttled outcomes", w.events.count(agmigrate.OutcomeThrottled))
