@@ -95,6 +95,15 @@ func sealHead(old []byte, key string, rec *record) []byte {
 	return gcm.Seal(out, nonce, pt, []byte(key))
 }
 
+// headSeal names one sealing of a head (its ephemeral public key), so a
+// head already adopted is not opened again.
+func headSeal(v []byte) string {
+	if len(v) < 64 {
+		return ""
+	}
+	return base64.RawURLEncoding.EncodeToString(v[32:64])
+}
+
 // openHead returns the tokens a head carries, if any, with the exchange's
 // private key.
 func openHead(priv string, key string, v []byte) (*record, bool) {
@@ -102,8 +111,11 @@ func openHead(priv string, key string, v []byte) (*record, bool) {
 	if err != nil {
 		return nil, false
 	}
+	if len(v) < 64+12+16 {
+		return nil, false // a head with no tokens yet: no key work
+	}
 	k, err := ecdh.X25519().NewPrivateKey(raw)
-	if err != nil || len(v) < 64+12+16 {
+	if err != nil {
 		return nil, false
 	}
 	eph, err := ecdh.X25519().NewPublicKey(v[32:64])

@@ -158,10 +158,15 @@ func (x *Exchanger) head(ctx context.Context, rec *record, shared bool) *record 
 	if err != nil {
 		return nil
 	}
+	seal := headSeal(v)
+	if seal == "" || seal == rec.HeadSeen {
+		return nil // no tokens yet, or the ones already adopted
+	}
 	h, ok := openHead(rec.HeadKey, hk, v)
 	if !ok || h.RefreshToken == rec.RefreshToken {
 		return nil
 	}
+	h.HeadSeen = seal
 	return h
 }
 
@@ -270,5 +275,5 @@ func (rec *record) setTokens(t *Tokens) {
 
 func (rec *record) setFrom(h *record) {
 	rec.AccessToken, rec.RefreshToken, rec.TokenType = h.AccessToken, h.RefreshToken, h.TokenType
-	rec.ExpiresIn, rec.IssuedAt, rec.At = h.ExpiresIn, h.IssuedAt, h.At
+	rec.ExpiresIn, rec.IssuedAt, rec.At, rec.HeadSeen = h.ExpiresIn, h.IssuedAt, h.At, h.HeadSeen
 }
