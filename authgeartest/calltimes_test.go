@@ -44,3 +44,22 @@ func TestCallTimesAndRefusals(t *testing.T) {
 		t.Error("ResetCalls kept the times")
 	}
 }
+
+// A smaller mutation burst: that many at once, then the rate.
+func TestAdminMutationBurst(t *testing.T) {
+	t.Parallel()
+	clk := &clock{now: time.Now()}
+	s := authgeartest.New(t, authgeartest.Options{Now: clk.Now, AdminMutationsPerMinute: 60, AdminMutationBurst: 2, EnableCreateSession: true})
+	id := s.AddUser(authgeartest.User{Email: "alice@example.com"})
+	create := func() bool {
+		_, err := s.AdminClient().CreateSession(t.Context(), adminapi.UserNodeID(id), "test-client", nil)
+		return err == nil
+	}
+	if !create() || !create() || create() {
+		t.Fatal("want 2 at once, then refused")
+	}
+	clk.Advance(time.Second) // one a second
+	if !create() || create() {
+		t.Error("want one more after a second")
+	}
+}

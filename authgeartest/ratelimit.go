@@ -58,5 +58,12 @@ func rateLimited(w http.ResponseWriter) {
 // (Options.AdminMutationsPerMinute); the recorded server version has none.
 func (s *Server) adminMutationAllowedLocked() bool {
 	n := s.opts.AdminMutationsPerMinute
-	return n <= 0 || s.takeLocked("admin-mutations", n, time.Minute)
+	if n <= 0 {
+		return true
+	}
+	if b := s.opts.AdminMutationBurst; b > 0 {
+		// b at once, refilled at n a minute: b per b/n of a minute.
+		return s.takeLocked("admin-mutations", b, time.Duration(float64(time.Minute)*float64(b)/float64(n)))
+	}
+	return s.takeLocked("admin-mutations", n, time.Minute)
 }

@@ -55,6 +55,9 @@ type Options struct {
 	// gateway-imposed limit. Default 0: no limit, as in the recorded
 	// server version.
 	AdminMutationsPerMinute int
+	// AdminMutationBurst is that bucket's size: how many mutations may
+	// come at once. Default AdminMutationsPerMinute (a minute's worth).
+	AdminMutationBurst int
 	// Webhooks configures hook deliveries (see Webhooks); none by default.
 	Webhooks Webhooks
 	// AdminListener also starts the Admin API on a second server, as
