@@ -3,10 +3,14 @@ package redisstore_test
 import (
 	"context"
 	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/agmigrate/agmigrate"
+	"github.com/agmigrate/agmigrate/authgeartest"
 	"github.com/agmigrate/agmigrate/redisstore"
 )
 
@@ -56,5 +60,53 @@ func BenchmarkStore(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// discardWriter is a ResponseWriter that keeps nothing.
+type discardWriter struct{ h http.Header }
+
+func (d *discardWriter) Header() http.Header         { return d.h }
+func (d *discardWriter) Write(b []byte) (int, error) { return len(b), nil }
+func (d *discardWriter) WriteHeader(int)             {}
+
+// BenchmarkRepeatHit measures a request with a legacy token exchanged
+// before, through the middleware, in one run: with the in-memory store,
+// with redisstore answered from the replica's local memory, and with
+// redisstore without local memory (a Redis round trip per request):
+//
+//	go test ./redisstore -run '^$' -bench RepeatHit -benchmem
+func BenchmarkRepeatHit(b *testing.B) {
+	rs := startRedis(b)
+	fake := authgeartest.New(b, authgeartest.Options{EnableCreateSession: true})
+	fake.AddUser(authgeartest.User{Email: "alice@example.com"})
+	tok := legacyToken("alice@example.com", 1)
+	cases := []struct {
+		name string
+		cfgf func(*agmigrate.Config)
+	}{
+		{"memory-store", func(c *agmigrate.Config) { c.Store = agmigrate.NewMemoryStore(0) }},
+		{"redisstore-local-memory", nil},
+		{"redisstore-round-trip", func(c *agmigrate.Config) { c.LocalMemory = -1 }},
+	}
+	for _, tc := range cases {
+		r := newReplica(b, fake, rs.client(), tc.name, nil, nil, tc.cfgf)
+		req := httptest.NewRequest("GET", "/", nil)
+		req.AddCookie(&http.Cookie{Name: "legacy_session", Value: tok})
+		if a := hit(r, tok); !strings.HasPrefix(a.body, "exchanged ") && !strings.HasPrefix(a.body, "reused ") {
+			b.Fatalf("%s: first hit %q", tc.name, a.body)
+		}
+		dw := &discardWriter{h: http.Header{}}
+		b.Run(tc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for i := 0; i < b.N; i++ {
+				clear(dw.h)
+				r.h.ServeHTTP(dw, req)
+			}
+		})
+	}
+	// One session for the in-memory replica, one shared by the two on Redis.
+	if n := fake.SessionCount(""); n != 2 {
+		b.Errorf("%d sessions, want 2", n)
 	}
 }

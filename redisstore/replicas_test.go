@@ -101,7 +101,7 @@ type replica struct {
 	store *redisstore.Store
 }
 
-func newReplica(t *testing.T, fake *authgeartest.Server, rdb redis.UniversalClient, name string, ev agmigrate.Observer, clk *clock, cfgf func(*agmigrate.Config)) *replica {
+func newReplica(t testing.TB, fake *authgeartest.Server, rdb redis.UniversalClient, name string, ev agmigrate.Observer, clk *clock, cfgf func(*agmigrate.Config)) *replica {
 	t.Helper()
 	ctx := context.Background()
 	ag, err := verifier.NewAuthgear(ctx, verifier.AuthgearConfig{Endpoint: fake.URL})
