@@ -126,12 +126,18 @@ func (c *Capturer) create(ctx context.Context, key, id string, password []byte) 
 }
 
 // mutate is the one place capture's Admin API mutations (resetPassword,
-// createUser, createSession) are made: through the exchange's circuit
-// breaker, retried only when Authgear cannot have acted, and (the governor
-// hook) under the Admin API mutation budget at interactive priority,
-// since a user is waiting at the login form.
+// createUser, createSession) are made: each takes its call from the
+// governor's Admin API mutation budget at interactive priority (a user is
+// waiting at the login form; background work would wait behind every
+// exchange), then goes through the exchange's circuit breaker, retried
+// only when Authgear cannot have acted (a retry takes another call from
+// the budget).
 func (c *Capturer) mutate(ctx context.Context, f func(context.Context) error) error {
-	return c.m.x.call(WithPriority(ctx, Interactive), false, f)
+	ctx = WithPriority(ctx, Interactive)
+	if err := c.m.Governor().Wait(ctx, CallAdminMutation, Interactive); err != nil {
+		return fmt.Errorf("%w: %w", ErrAdminAPI, err)
+	}
+	return c.m.x.call(ctx, false, f)
 }
 
 // mutationError turns a failed mutation into capture's error: the

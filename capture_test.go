@@ -381,3 +381,25 @@ func TestPasswordCaptureSession(t *testing.T) {
 		t.Errorf("delivered %v", rec.Header())
 	}
 }
+
+// A session that cannot be made does not undo the capture: the password
+// is set, and SessionErr says why there is no session.
+func TestPasswordCaptureSessionFails(t *testing.T) {
+	w := newWorld(t, authgeartest.Options{})
+	w.fake.SetCreateSessionEnabled(false)
+	w.fake.AddUser(authgeartest.User{Email: "nosession@example.com"})
+	c, _ := w.capturer(agmigrate.CaptureConfig{Session: true}, nil)
+	res, err := c.CapturePassword(context.Background(), "email", "nosession@example.com", []byte(capturedPW))
+	if err != nil || res.Outcome != agmigrate.CaptureSet || res.Tokens != nil ||
+		!errors.Is(res.SessionErr, agmigrate.ErrAdminAPI) || !errors.Is(res.SessionErr, adminapi.ErrCreateSessionDisabled) {
+		t.Fatalf("%+v, %v", res, err)
+	}
+	if !w.fake.CheckPassword("nosession@example.com", capturedPW) {
+		t.Error("password not set")
+	}
+	rec := httptest.NewRecorder()
+	c.Deliver(rec, httptest.NewRequest("POST", "/login", nil), res)
+	if len(rec.Header()) != 0 {
+		t.Errorf("delivered %v", rec.Header())
+	}
+}
