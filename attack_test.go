@@ -148,3 +148,49 @@ func TestAttackCaptureLookalikes(t *testing.T) {
 		t.Error("kate's own login ID: no password set")
 	}
 }
+
+// Authgear's own folding options (ignore_dot_sign, case_sensitive) and the
+// matching LoginIDMatch, set together or carelessly apart: a legacy
+// identity gets its own account or none, never another's.
+func TestAttackAuthgearFoldingOptions(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name  string
+		opts  authgeartest.Options
+		match agmigrate.LoginIDMatch
+		users []string
+		want  map[string]string // verified login ID → email of the user it may become ("" none)
+	}{
+		{"ignore_dot_sign, default policy", authgeartest.Options{IgnoreDotSign: true}, agmigrate.LoginIDMatch{},
+			[]string{"kate@example.com"},
+			map[string]string{"k.ate@example.com": "", "kat.e@example.com": "", "kate@example.com": "kate@example.com"}},
+		{"case-sensitive both sides", authgeartest.Options{EmailCaseSensitive: true}, agmigrate.LoginIDMatch{EmailCaseSensitive: true},
+			[]string{"Ann@example.com", "ann@example.com"},
+			map[string]string{"Ann@example.com": "Ann@example.com", "ann@example.com": "ann@example.com", "ANN@example.com": "", "Ann@EXAMPLE.com": "Ann@example.com"}},
+		{"case-sensitive policy, Authgear left folding", authgeartest.Options{}, agmigrate.LoginIDMatch{EmailCaseSensitive: true},
+			[]string{"ann@example.com"},
+			map[string]string{"Ann@example.com": "", "ANN@example.com": "", "ann@example.com": "ann@example.com"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			w := newWorld(t, tc.opts)
+			byID := map[string]string{}
+			for _, e := range tc.users {
+				byID[w.fake.AddUser(authgeartest.User{Email: e})] = e
+			}
+			cfg := w.config()
+			cfg.LoginIDMatch, cfg.Retries = tc.match, -1
+			m := w.middleware(cfg)
+			for verified, want := range tc.want {
+				id := &verifier.LegacyIdentity{LoginID: verified, LoginIDKey: "email", Subject: "legacy"}
+				res, err := m.Exchanger().Exchange(context.Background(), "tok-"+verified, id, nil)
+				got := ""
+				if err == nil {
+					got = byID[res.UserID]
+				}
+				if got != want {
+					t.Errorf("%q became %q (err %v), want %q", verified, got, err, want)
+				}
+			}
+		})
+	}
+}
