@@ -79,7 +79,7 @@ func (c *Capturer) setIfNone(ctx context.Context, user *adminapi.User, password 
 		case has:
 			return &captured{outcome: CaptureKept, user: user}, nil
 		}
-		err = c.mutate(ctx, func(ctx context.Context) error {
+		err = c.mutate(ctx, password, func(ctx context.Context) error {
 			return x.admin.ResetPassword(ctx, user.NodeID, string(password))
 		})
 		if err != nil {
@@ -100,7 +100,7 @@ func (c *Capturer) setIfNone(ctx context.Context, user *adminapi.User, password 
 func (c *Capturer) create(ctx context.Context, key, id string, password []byte) (*captured, error) {
 	x := c.m.x
 	var user *adminapi.User
-	err := c.mutate(ctx, func(ctx context.Context) error {
+	err := c.mutate(ctx, password, func(ctx context.Context) error {
 		var err error
 		user, err = x.admin.CreateUser(ctx, key, id, string(password))
 		return err
@@ -131,13 +131,14 @@ func (c *Capturer) create(ctx context.Context, key, id string, password []byte) 
 // waiting at the login form; background work would wait behind every
 // exchange), then goes through the exchange's circuit breaker, retried
 // only when Authgear cannot have acted (a retry takes another call from
-// the budget).
-func (c *Capturer) mutate(ctx context.Context, f func(context.Context) error) error {
+// the budget). An error that echoes the password is withheld before the
+// breaker, which may log it, sees it.
+func (c *Capturer) mutate(ctx context.Context, password []byte, f func(context.Context) error) error {
 	ctx = WithPriority(ctx, Interactive)
 	if err := c.m.Governor().Wait(ctx, CallAdminMutation, Interactive); err != nil {
 		return fmt.Errorf("%w: %w", ErrAdminAPI, err)
 	}
-	return c.m.x.call(ctx, false, f)
+	return c.m.x.call(ctx, false, func(ctx context.Context) error { return withhold(f(ctx), password) })
 }
 
 // mutationError turns a failed mutation into capture's error: the
@@ -171,7 +172,8 @@ func withhold(err error, password []byte) error {
 	}
 	w := &withheldError{}
 	for _, kind := range [...]error{ErrAdminAPI, ErrThrottled, ErrCircuitOpen, adminapi.ErrTransient, adminapi.ErrPasswordPolicy,
-		adminapi.ErrUserExists, adminapi.ErrInvalidInput, adminapi.ErrForbidden, adminapi.ErrHookDisallowed} {
+		adminapi.ErrUserExists, adminapi.ErrUserNotFound, adminapi.ErrInvalidInput, adminapi.ErrForbidden,
+		adminapi.ErrCreateSessionDisabled, adminapi.ErrHookDisallowed} {
 		if errors.Is(err, kind) {
 			w.kinds = append(w.kinds, kind)
 		}
@@ -230,7 +232,7 @@ func (c *Capturer) session(ctx context.Context, r *http.Request, user *adminapi.
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
 	var sess *adminapi.Session
-	err := c.mutate(ctx, func(ctx context.Context) error {
+	err := c.mutate(ctx, nil, func(ctx context.Context) error {
 		var err error
 		sess, err = x.admin.CreateSession(ctx, user.NodeID, x.clientID, adminapi.MarkDeviceInfo(device))
 		return err

@@ -96,3 +96,25 @@ func TestPasswordCaptureNeverLogsPassword(t *testing.T) {
 		t.Errorf("the password is in the logs:\n%s", out)
 	}
 }
+
+// A transient failure whose message echoes the password opens the circuit
+// breaker, which logs why: the message it logs is the withheld one.
+func TestPasswordCaptureNeverLogsPasswordBreaker(t *testing.T) {
+	const secret = "Br3aker-Secret-Passw0rd"
+	w := newWorld(t, authgeartest.Options{})
+	w.fake.AddUser(authgeartest.User{Email: "flaky@example.com"})
+	c, logs := w.capturer(agmigrate.CaptureConfig{}, func(cfg *agmigrate.Config) { cfg.BreakerThreshold = 1 })
+	w.fake.SetFault("resetPassword", authgeartest.Fault{Times: 1, GraphQLError: &authgeartest.GraphQLError{
+		Message: "backend said: " + secret, ErrorName: "InternalError", Reason: "UnexpectedError"}})
+	_, err := c.CapturePassword(context.Background(), "email", "flaky@example.com", []byte(secret))
+	if !errors.Is(err, agmigrate.ErrAdminAPI) || !errors.Is(err, adminapi.ErrTransient) {
+		t.Fatalf("%v", err)
+	}
+	out := logs.String()
+	if !strings.Contains(out, "keeps failing") {
+		t.Fatalf("the breaker did not log:\n%s", out)
+	}
+	if strings.Contains(out, secret) || strings.Contains(err.Error(), secret) {
+		t.Errorf("the password is out:\n%s\n%v", out, err)
+	}
+}
