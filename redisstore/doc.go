@@ -6,11 +6,17 @@
 // several replicas at once (one page load, many parallel requests) is
 // exchanged once: the first replica takes a lock (SET NX with a lease that
 // outlives the exchange, released only by its holder), the others wait for
-// the result, told by pub/sub when it is stored. Values arrive sealed by
-// agmigrate, so Redis never holds a usable token.
+// the result, told by sharded pub/sub when it is stored. Values arrive
+// sealed by agmigrate, so Redis never holds a usable token.
 //
-// When Redis is unreachable or slow, operations fail fast (short timeouts,
-// then a pause before trying Redis again), agmigrate falls back to
-// deduplicating within each replica, and requests keep being served; the
-// store recovers on its own when Redis answers again.
+// Any redis.UniversalClient works, Cluster included: an exchange's value,
+// lock and channel share a hash tag, so they live on one master. Redis 7.0
+// or later is needed (SPUBLISH, SSUBSCRIBE).
+//
+// Calls run detached from the request, under the store's own timeout, so
+// a request that goes away never makes Redis look down. A node that fails
+// is paused (on a Cluster, that master's slots only) and tried again by one
+// call once the pause is over; meanwhile agmigrate's local memory in each
+// replica keeps one session per token per replica, and requests keep being
+// served. Locks are released even while paused.
 package redisstore
