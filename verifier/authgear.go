@@ -87,7 +87,8 @@ type AuthgearClaims struct {
 	// userinfo answer stops being trusted.
 	Opaque bool
 
-	raw []byte
+	raw      []byte
+	scopeBuf [4]string // Scopes' storage when there are few, saving an allocation
 }
 
 // Raw decodes every claim, for anything the typed fields lack (claims a
@@ -253,7 +254,8 @@ func (a *Authgear) Verify(ctx context.Context, token string) (*AuthgearClaims, e
 }
 
 func (a *Authgear) verifyJWT(ctx context.Context, token string, now time.Time) (*AuthgearClaims, *key, error) {
-	jws, err := parseCompact(token, a.maxSize)
+	var sigBuf [maxStackSig]byte
+	jws, err := parseCompact(token, a.maxSize, sigBuf[:0])
 	if err != nil {
 		return nil, nil, err
 	}
@@ -263,7 +265,7 @@ func (a *Authgear) verifyJWT(ctx context.Context, token string, now time.Time) (
 	if t := jws.hdr.Typ; t != "" && !strings.EqualFold(t, "at+jwt") && !strings.EqualFold(t, "application/at+jwt") {
 		return nil, nil, invalid(ErrTokenType, "typ %q is not an access token", t)
 	}
-	raw, k, err := verifiedPayload(ctx, jws, a.keys)
+	raw, k, err := verifiedPayload(ctx, &jws, a.keys)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -286,12 +288,14 @@ func (a *Authgear) verifyJWT(ctx context.Context, token string, now time.Time) (
 	if len(a.clientIDs) > 0 && !slices.Contains(a.clientIDs, p.ClientID) {
 		return nil, nil, invalid(ErrClientID, "client_id %q", p.ClientID)
 	}
-	return &AuthgearClaims{
-		Subject: p.Subject, ClientID: p.ClientID, Scopes: splitScope(p.Scope),
+	c := &AuthgearClaims{
+		Subject: p.Subject, ClientID: p.ClientID,
 		ExpiresAt: p.Expiry.t, IssuedAt: p.IssuedAt.t, AuthTime: p.AuthTime.t, TokenID: p.TokenID,
 		IsAnonymous: p.IsAnonymous, IsVerified: p.IsVerified, CanReauthenticate: p.CanReauthenticate,
 		Roles: p.Roles, raw: raw,
-	}, k, nil
+	}
+	c.Scopes = splitScopeInto(c.scopeBuf[:0], p.Scope)
+	return c, k, nil
 }
 
 // verifyOpaque asks userinfo about an opaque token and caches the answer

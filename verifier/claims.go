@@ -112,10 +112,15 @@ func (tc timeChecks) check(r *registered, now time.Time) error {
 	return nil
 }
 
-// splitScope splits a space-separated scope claim.
-func splitScope(s string) []string {
-	if s == "" {
+// splitScopeInto splits a space-separated scope claim into buf's storage
+// while it has room. The result's capacity ends at its length, so a
+// caller's append never writes into buf. nil for no scope.
+func splitScopeInto(buf []string, s string) []string {
+	for f := range strings.FieldsSeq(s) {
+		buf = append(buf, f)
+	}
+	if len(buf) == 0 {
 		return nil
 	}
-	return strings.Fields(s)
+	return buf[:len(buf):len(buf)]
 }

@@ -15,50 +15,96 @@ type claimSet interface {
 
 // scanClaims fills c from raw, a JSON object of claims.
 func scanClaims(raw []byte, c claimSet) error {
-	s := &scanner{b: raw}
-	if err := s.expect('{'); err != nil {
-		return err
-	}
+	s := scanner{b: raw}
 	var seen uint32
-	if s.peek() == '}' {
-		s.i++
-	} else {
-		for {
-			k, err := s.str()
-			if err != nil {
-				return err
-			}
-			if err := s.expect(':'); err != nil {
-				return err
-			}
-			bit, err := c.field(s, k)
-			if err != nil {
-				return err
-			}
-			if bit != 0 {
-				if seen&bit != 0 {
-					return errors.New("duplicate claim " + strconv.Quote(k))
-				}
-				seen |= bit
-			}
-			if c := s.peek(); c == ',' {
-				s.i++
-				continue
-			} else if c == '}' {
-				s.i++
-				break
-			}
-			return errSyntax
+	for first := true; ; first = false {
+		k, done, err := s.member(first)
+		if err != nil {
+			return err
+		}
+		if done {
+			return s.end()
+		}
+		bit, err := c.field(&s, k)
+		if err != nil {
+			return err
+		}
+		if err := once(&seen, bit, k); err != nil {
+			return err
 		}
 	}
+}
+
+// scanAuthgearClaims fills p from raw, a JSON object of claims. It is
+// scanClaims with the claim set's type known: every first-seen access
+// token comes through here, and a call through the claimSet interface
+// would move p and the scanner to the heap.
+func scanAuthgearClaims(raw []byte, p *authgearPayload) error {
+	s := scanner{b: raw}
+	var seen uint32
+	for first := true; ; first = false {
+		k, done, err := s.member(first)
+		if err != nil {
+			return err
+		}
+		if done {
+			return s.end()
+		}
+		bit, err := p.field(&s, k)
+		if err != nil {
+			return err
+		}
+		if err := once(&seen, bit, k); err != nil {
+			return err
+		}
+	}
+}
+
+// member reads the name of an object's next member and the colon after
+// it; done is true at the object's end. first is true for the call that
+// starts the object.
+func (s *scanner) member(first bool) (k string, done bool, err error) {
+	if first {
+		if err := s.expect('{'); err != nil {
+			return "", false, err
+		}
+		if s.peek() == '}' {
+			s.i++
+			return "", true, nil
+		}
+	} else {
+		switch s.peek() {
+		case ',':
+			s.i++
+		case '}':
+			s.i++
+			return "", true, nil
+		default:
+			return "", false, errSyntax
+		}
+	}
+	if k, err = s.str(); err != nil {
+		return "", false, err
+	}
+	return k, false, s.expect(':')
+}
+
+// end checks that nothing but white space follows the value.
+func (s *scanner) end() error {
 	if s.ws(); s.i != len(s.b) {
 		return errSyntax
 	}
 	return nil
 }
 
-// scanAuthgearClaims fills p from raw, a JSON object of claims.
-func scanAuthgearClaims(raw []byte, p *authgearPayload) error { return scanClaims(raw, p) }
+// once records a claim's bit in seen, refusing a claim read before.
+func once(seen *uint32, bit uint32, k string) error {
+	if *seen&bit != 0 {
+		return errors.New("duplicate claim " + strconv.Quote(k))
+	}
+	*seen |= bit
+	return nil
+}
 
 // field reads the registered claims; every other claim is skipped.
 func (r *registered) field(s *scanner, k string) (uint32, error) {

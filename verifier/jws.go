@@ -1,12 +1,15 @@
 package verifier
 
 import (
+	"bytes"
 	"context"
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/hmac"
 	"crypto/rsa"
+	"crypto/sha256"
+	"crypto/sha512"
 	"encoding/base64"
 	"math/big"
 	"strings"
@@ -85,54 +88,78 @@ func (c *headerCache) put(seg string, h *header) {
 
 var headers headerCache
 
-// parseCompact splits and decodes a compact JWS without trusting it.
-func parseCompact(tok string, maxSize int) (*compact, error) {
+// maxStackSig is the largest signature decoded into a caller's stack
+// buffer: RSA-4096. Longer ones (RSA keys up to maxRSABits) are decoded
+// into a new slice.
+const maxStackSig = 512
+
+// parseCompact splits and decodes a compact JWS without trusting it. The
+// signature is decoded into sigBuf when it fits (callers pass a stack
+// buffer of maxStackSig bytes), so a first-seen token allocates for its
+// payload and its claims only.
+func parseCompact(tok string, maxSize int, sigBuf []byte) (compact, error) {
 	if len(tok) > maxSize {
-		return nil, invalid(ErrTooLarge, "%d bytes, limit %d", len(tok), maxSize)
+		return compact{}, invalid(ErrTooLarge, "%d bytes, limit %d", len(tok), maxSize)
 	}
 	d1 := strings.IndexByte(tok, '.')
 	if d1 <= 0 {
-		return nil, invalid(ErrMalformed, "not a compact JWS")
+		return compact{}, invalid(ErrMalformed, "not a compact JWS")
 	}
 	d2 := d1 + 1 + strings.IndexByte(tok[d1+1:], '.')
 	if d2 <= d1 || strings.IndexByte(tok[d2+1:], '.') >= 0 {
-		return nil, invalid(ErrMalformed, "a compact JWS has exactly three parts")
+		return compact{}, invalid(ErrMalformed, "a compact JWS has exactly three parts")
 	}
 	hseg := tok[:d1]
 	h, ok := headers.get(hseg)
 	if !ok {
 		raw, err := b64decode(hseg)
 		if err != nil {
-			return nil, invalid(ErrMalformed, "header is not base64url")
+			return compact{}, invalid(ErrMalformed, "header is not base64url")
 		}
 		h = new(header)
 		if err := scanClaims(raw, h); err != nil {
-			return nil, invalid(ErrMalformed, "header is not a JSON object of distinct parameters")
+			return compact{}, invalid(ErrMalformed, "header is not a JSON object of distinct parameters")
 		}
 		if h.Crit {
 			// No extension is understood, so any critical one is refused
 			// (RFC 7515, 4.1.11).
-			return nil, invalid(ErrCritical, "crit header present")
+			return compact{}, invalid(ErrCritical, "crit header present")
 		}
 		headers.put(hseg, h)
 	}
 	if h.Alg == "" || strings.EqualFold(h.Alg, "none") {
-		return nil, invalid(ErrAlgorithm, "unsigned token (alg %q)", h.Alg)
+		return compact{}, invalid(ErrAlgorithm, "unsigned token (alg %q)", h.Alg)
 	}
-	sig, err := b64decode(tok[d2+1:])
+	sig, err := b64decodeInto(sigBuf, tok[d2+1:])
 	if err != nil || len(sig) == 0 {
-		return nil, invalid(ErrMalformed, "signature is not base64url")
+		return compact{}, invalid(ErrMalformed, "signature is not base64url")
 	}
-	return &compact{hdr: h, signingInput: tok[:d2], payload: tok[d1+1 : d2], sig: sig}, nil
+	return compact{hdr: h, signingInput: tok[:d2], payload: tok[d1+1 : d2], sig: sig}, nil
 }
 
-// b64decode decodes unpadded base64url strictly, refusing characters the
-// standard decoder would skip (CR, LF).
-func b64decode(s string) ([]byte, error) {
-	if strings.ContainsAny(s, "\r\n=") {
+// rawURL is strict unpadded base64url, made once: Strict returns a copy of
+// the encoding's tables, too large to make per call.
+var rawURL = base64.RawURLEncoding.Strict()
+
+// b64decode decodes unpadded base64url strictly into a new slice.
+func b64decode(s string) ([]byte, error) { return b64decodeInto(nil, s) }
+
+// b64decodeInto decodes unpadded base64url strictly, refusing characters
+// the standard decoder would skip (CR, LF), into buf when it has room and
+// into a new slice otherwise.
+func b64decodeInto(buf []byte, s string) ([]byte, error) {
+	if strings.IndexByte(s, '\n') >= 0 || strings.IndexByte(s, '\r') >= 0 || strings.IndexByte(s, '=') >= 0 {
 		return nil, base64.CorruptInputError(0)
 	}
-	return base64.RawURLEncoding.Strict().DecodeString(s)
+	n := rawURL.DecodedLen(len(s))
+	if cap(buf) < n {
+		buf = make([]byte, n)
+	}
+	n, err := rawURL.Decode(buf[:n], unsafeBytes(s))
+	if err != nil {
+		return nil, err
+	}
+	return buf[:n], nil
 }
 
 // algInfo describes a JWS algorithm: its family and hash.
@@ -158,18 +185,17 @@ func (c *compact) verify(k *key) error {
 		return invalid(ErrAlgorithm, "%s not allowed for key %q", c.hdr.Alg, k.kid)
 	}
 	info := algs[c.hdr.Alg]
-	var digest []byte
-	if info.hash != 0 {
-		h := info.hash.New()
-		h.Write([]byte(c.signingInput))
-		digest = h.Sum(make([]byte, 0, 64))
-	}
+	var sum [64]byte // the digest lives on the stack
+	digest := hashInto(&sum, info.hash, unsafeBytes(c.signingInput))
 	ok := false
 	switch info.family {
 	case "RSA":
 		ok = rsa.VerifyPKCS1v15(k.rsa, info.hash, digest, c.sig) == nil
 	case "RSA-PSS":
-		ok = rsa.VerifyPSS(k.rsa, info.hash, digest, c.sig, &rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthEqualsHash}) == nil
+		// crypto/rsa keeps the digest it is given for PSS (as far as the
+		// compiler can tell), which would move sum, and with it every
+		// token's digest, to the heap: PSS pays for a copy instead.
+		ok = rsa.VerifyPSS(k.rsa, info.hash, bytes.Clone(digest), c.sig, &pssOptions) == nil
 	case "EC":
 		size := (k.ec.Curve.Params().BitSize + 7) / 8
 		if len(c.sig) == 2*size {
@@ -178,16 +204,36 @@ func (c *compact) verify(k *key) error {
 			ok = ecdsa.Verify(k.ec, digest, r, s)
 		}
 	case "OKP":
-		ok = ed25519.Verify(k.ed, []byte(c.signingInput), c.sig)
+		ok = ed25519.Verify(k.ed, unsafeBytes(c.signingInput), c.sig)
 	case "HMAC":
 		m := hmac.New(info.hash.New, k.secret)
-		m.Write([]byte(c.signingInput))
+		m.Write([]byte(c.signingInput)) // a copy: the hash.Hash interface keeps what it is given, as far as the compiler can tell
 		ok = hmac.Equal(m.Sum(nil), c.sig)
 	}
 	if !ok {
 		return invalid(ErrSignature, "")
 	}
 	return nil
+}
+
+var pssOptions = rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthEqualsHash}
+
+// hashInto returns the digest of in under h (one of the SHA-2 hashes algs
+// names), kept in sum; nil for any other. The one-shot functions keep the
+// hash state off the heap, which h.New() does not.
+func hashInto(sum *[64]byte, h crypto.Hash, in []byte) []byte {
+	switch h {
+	case crypto.SHA256:
+		d := sha256.Sum256(in)
+		return sum[:copy(sum[:], d[:])]
+	case crypto.SHA384:
+		d := sha512.Sum384(in)
+		return sum[:copy(sum[:], d[:])]
+	case crypto.SHA512:
+		d := sha512.Sum512(in)
+		return sum[:copy(sum[:], d[:])]
+	}
+	return nil // EdDSA hashes for itself
 }
 
 // verifiedPayload finds c's key, checks the signature, and decodes the

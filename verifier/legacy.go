@@ -236,11 +236,12 @@ func (v *JWT) VerifyLegacy(ctx context.Context, token string) (*LegacyIdentity, 
 	if id, ok := v.cache.get(token, now, v.keys); ok {
 		return id, nil
 	}
-	jws, err := parseCompact(token, v.maxSize)
+	var sigBuf [maxStackSig]byte
+	jws, err := parseCompact(token, v.maxSize, sigBuf[:0])
 	if err != nil {
 		return nil, err
 	}
-	raw, k, err := verifiedPayload(ctx, jws, v.keys)
+	raw, k, err := verifiedPayload(ctx, &jws, v.keys)
 	if err != nil {
 		return nil, err
 	}

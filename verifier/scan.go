@@ -1,6 +1,7 @@
 package verifier
 
 import (
+	"encoding/binary"
 	"errors"
 	"strconv"
 	"unicode/utf16"
@@ -56,26 +57,52 @@ func (s *scanner) str() (string, error) {
 	if s.peek() != '"' {
 		return "", errSyntax
 	}
-	s.i++
-	start := s.i
-	for s.i < len(s.b) {
-		c := s.b[s.i]
-		switch {
+	b := s.b
+	start := s.i + 1
+	i := start
+	// Claim values are mostly long ASCII (URLs, ids): skip eight plain
+	// bytes at a time, and look at a word byte by byte only when it holds
+	// a quote, a backslash or a control character.
+	var high uint64
+	for i+8 <= len(b) {
+		x := binary.LittleEndian.Uint64(b[i:])
+		if special(x) {
+			break
+		}
+		high |= x & highs
+		i += 8
+	}
+	for ; i < len(b); i++ {
+		switch c := b[i]; {
 		case c == '"':
-			v := unsafeString(s.b[start:s.i])
-			s.i++
-			if !utf8.ValidString(v) {
+			v := b[start:i]
+			if high != 0 && !utf8.Valid(v) {
 				return "", errSyntax
 			}
-			return v, nil
+			s.i = i + 1
+			return unsafeString(v), nil
 		case c == '\\':
+			s.i = i
 			return s.escaped(start)
 		case c < 0x20:
 			return "", errSyntax
+		case c >= 0x80:
+			high = 1
 		}
-		s.i++
 	}
 	return "", errSyntax
+}
+
+const ones, highs = 0x0101010101010101, 0x8080808080808080
+
+// special reports whether the eight bytes in x hold a quote, a backslash
+// or a control character. Each test is the classic one for a zero byte,
+// (v - 0x01…) &^ v & 0x80…, which is exact for the word as a whole: a
+// borrow starts only at a byte that matches.
+func special(x uint64) bool {
+	q := x ^ '"'*ones
+	bs := x ^ '\\'*ones
+	return ((q-ones)&^q|(bs-ones)&^bs|(x-0x20*ones)&^x)&highs != 0
 }
 
 // escaped finishes a string that contains escapes, copying it.
@@ -200,11 +227,31 @@ func (s *scanner) num() (float64, error) {
 			return 0, errSyntax
 		}
 	}
-	f, err := strconv.ParseFloat(unsafeString(s.b[start:s.i]), 64)
+	lit := s.b[start:s.i]
+	if len(lit) <= 15 && lit[0] != '-' && intDigits(lit) {
+		// A plain integer of up to 15 digits is exact in a float64:
+		// NumericDates are, and this skips the general parser.
+		var n int64
+		for _, c := range lit {
+			n = n*10 + int64(c-'0')
+		}
+		return float64(n), nil
+	}
+	f, err := strconv.ParseFloat(unsafeString(lit), 64)
 	if err != nil {
 		return 0, errSyntax
 	}
 	return f, nil
+}
+
+// intDigits reports whether b is all decimal digits.
+func intDigits(b []byte) bool {
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 func (s *scanner) digits() int {
