@@ -222,12 +222,15 @@ func (c *Capturer) run(ctx context.Context, r *http.Request, key, loginID string
 	rules := c.cfg.LoginID
 	rules.Key = key
 	id, err := rules.Normalize(loginID)
-	if err != nil || len(password) == 0 {
-		if err == nil {
-			err = fmt.Errorf("agmigrate: capture: %w", errEmptyPassword)
-		} else {
-			err = fmt.Errorf("agmigrate: capture: %w", err)
-		}
+	switch {
+	case err != nil:
+	case len(password) == 0:
+		err = errEmptyPassword
+	case len(password) > MaxCapturePassword:
+		err = errLongPassword
+	}
+	if err != nil {
+		err = fmt.Errorf("agmigrate: capture: %w", err)
 		ev.Outcome, ev.Err = OutcomePasswordRefused, err
 		return nil, err
 	}
@@ -258,9 +261,17 @@ func (c *Capturer) run(ctx context.Context, r *http.Request, key, loginID string
 	return res, nil
 }
 
-// errEmptyPassword refuses a call without a password: resetPassword would
-// make Authgear generate one.
-var errEmptyPassword = errors.New("no password given")
+// MaxCapturePassword is the longest password a Capturer hands to
+// Authgear, in bytes (as package passwords checks them); a longer one is
+// refused without any call.
+const MaxCapturePassword = 1024
+
+var (
+	// errEmptyPassword refuses a call without a password: resetPassword
+	// would make Authgear generate one.
+	errEmptyPassword = errors.New("no password given")
+	errLongPassword  = errors.New("password longer than MaxCapturePassword")
+)
 
 var captureOutcomes = map[CaptureOutcome]Outcome{
 	CaptureSet: OutcomePasswordCaptured, CaptureJoined: OutcomePasswordCaptureJoined,

@@ -403,3 +403,17 @@ func TestPasswordCaptureSessionFails(t *testing.T) {
 		t.Errorf("delivered %v", rec.Header())
 	}
 }
+
+func TestPasswordCaptureRefusesEmptyAndLongPasswords(t *testing.T) {
+	w := newWorld(t, authgeartest.Options{})
+	w.fake.AddUser(authgeartest.User{Email: "sizes@example.com"})
+	c, _ := w.capturer(agmigrate.CaptureConfig{}, nil)
+	for _, pw := range [][]byte{nil, {}, bytes.Repeat([]byte("x"), agmigrate.MaxCapturePassword+1)} {
+		if res, err := c.CapturePassword(context.Background(), "email", "sizes@example.com", pw); res != nil || err == nil {
+			t.Errorf("%d bytes: %+v, %v", len(pw), res, err)
+		}
+	}
+	if n := w.fake.Calls("graphql"); n != 0 {
+		t.Errorf("%d Admin API calls", n)
+	}
+}
