@@ -110,10 +110,12 @@ func (f *refresher) refresh(ctx context.Context, refreshToken, device string) (*
 		if err != nil {
 			return nil, err
 		}
+		keep := min(f.keep, t.ExpiresIn)
 		rec := &record{AccessToken: t.AccessToken, RefreshToken: t.RefreshToken, TokenType: t.TokenType,
-			ExpiresIn: int64(t.ExpiresIn / time.Second), IssuedAt: t.IssuedAt.Unix(), At: t.IssuedAt.UnixNano()}
+			ExpiresIn: int64(t.ExpiresIn / time.Second), IssuedAt: t.IssuedAt.Unix(), At: t.IssuedAt.UnixNano(),
+			Until: f.now().Add(keep).Unix()}
 		pt, _ := json.Marshal(rec)
-		f.tier.put(fctx, key, f.bind.seal("r", refreshToken, key, pt), min(f.keep, t.ExpiresIn))
+		f.tier.put(fctx, key, f.bind.seal("r", refreshToken, key, pt), keep)
 		if t.RefreshToken != refreshToken {
 			f.moveHead(fctx, refreshToken, rec)
 		}
@@ -150,6 +152,12 @@ func (f *refresher) fromStore(ctx context.Context, key, secret string) (*Tokens,
 	pt, err := f.bind.unseal("r", secret, key, raw)
 	var rec record
 	if err != nil || json.Unmarshal(pt, &rec) != nil {
+		return nil, false
+	}
+	// Kept for the requests racing one refresh, not longer: a local copy
+	// outliving it (the shared store down) must not let an old refresh
+	// token keep working.
+	if rec.Until != 0 && !f.now().Before(time.Unix(rec.Until, 0)) {
 		return nil, false
 	}
 	return rec.tokens(), true
