@@ -165,7 +165,7 @@ return 0`)
 func (s *Store) TryLock(ctx context.Context, key string, lease time.Duration) (func(context.Context), bool, error) {
 	var b [16]byte
 	if _, err := rand.Read(b[:]); err != nil {
-		return nil, false, err
+		return nil, false, fmt.Errorf("redisstore: lock token: %w", err)
 	}
 	token := hex.EncodeToString(b[:])
 	name := s.lockKey(key)

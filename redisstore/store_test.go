@@ -421,3 +421,22 @@ func TestDumpHoldsNoTokens(t *testing.T) {
 		}
 	}
 }
+
+// A Ring with no shard up makes go-redis panic on subscribe; the store
+// answers with an error instead, and pauses.
+func TestRingWithNoShardUp(t *testing.T) {
+	needRedis(t)
+	ring := redis.NewRing(&redis.RingOptions{Addrs: map[string]string{"a": "127.0.0.1:" + itoa(freePort(t))},
+		DialTimeout: dialTimeout, MaxRetries: -1, HeartbeatFrequency: time.Hour})
+	t.Cleanup(func() { ring.Close() })
+	_ = ring.Close() // closed: no shard to be had
+	st := newStore(t, ring, redisstore.Options{Now: newClock().Now})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if _, err := st.WaitFor(ctx, "k"); err == nil || ctx.Err() != nil {
+		t.Fatalf("WaitFor on a Ring with no shard: %v (want an error at once)", err)
+	}
+	if _, err := st.Get(ctx, "k"); !errors.Is(err, redisstore.ErrUnavailable) {
+		t.Errorf("after the failure the store should pause: %v", err)
+	}
+}

@@ -25,8 +25,11 @@ func (s *Store) WaitFor(ctx context.Context, key string) ([]byte, error) {
 	ch := s.channel(key)
 	var sub *redis.PubSub
 	err := s.op(ctx, ch, true, func(ctx context.Context) error {
-		sub = s.rdb.SSubscribe(ctx, ch)
-		_, err := sub.ReceiveTimeout(ctx, s.opTimeout) // the subscription's confirmation
+		var err error
+		if sub, err = s.subscribe(ctx, ch); err != nil {
+			return err
+		}
+		_, err = sub.ReceiveTimeout(ctx, s.opTimeout) // the subscription's confirmation
 		return err
 	})
 	if sub != nil {
@@ -47,6 +50,20 @@ func (s *Store) WaitFor(ctx context.Context, key string) ([]byte, error) {
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
+}
+
+// errNoShard stands for go-redis's panic when a Ring has no shard up.
+var errNoShard = errors.New("redisstore: no Redis shard up")
+
+// subscribe opens a shard-channel subscription. go-redis's Ring panics
+// when none of its shards is up; that is Redis being down, not a bug here.
+func (s *Store) subscribe(ctx context.Context, ch string) (sub *redis.PubSub, err error) {
+	defer func() {
+		if recover() != nil {
+			sub, err = nil, errNoShard
+		}
+	}()
+	return s.rdb.SSubscribe(ctx, ch), nil
 }
 
 // poll waits for key by reading it, each wait twice the one before.
