@@ -205,6 +205,13 @@ func (d *distinct) field(s *scanner, k string) (uint32, error) {
 		return 0, errors.New("duplicate claim " + strconv.Quote(k))
 	}
 	d.seen[k] = struct{}{}
+	if c := s.peek(); c == '{' || c == '[' {
+		// Nested objects too: a dotted login ID claim ("user.email") is
+		// read from one.
+		if err := distinctNested(s); err != nil {
+			return 0, err
+		}
+	}
 	return d.claimSet.field(s, k)
 }
 
