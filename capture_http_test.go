@@ -150,3 +150,43 @@ func TestPasswordCaptureHandlerClearsBody(t *testing.T) {
 		t.Errorf("the body after the call: %q", b)
 	}
 }
+
+// With Session, a login that also issues a legacy session leaves one
+// Authgear session: the next request comes with the Authgear cookies,
+// which the middleware takes before the legacy session.
+func TestPasswordCaptureHandlerSessionAndLegacyCookie(t *testing.T) {
+	w := newWorld(t, authgeartest.Options{})
+	id := w.fake.AddUser(authgeartest.User{Email: "both@example.com"})
+	mw := w.middleware(w.config())
+	c, err := agmigrate.NewCapturer(mw, agmigrate.CaptureConfig{Session: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	legacySession := w.legacyToken("both@example.com")
+	legacy := http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		if r.FormValue("password") != "both-password-1" {
+			rw.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		http.SetCookie(rw, &http.Cookie{Name: "legacy_session", Value: legacySession})
+	})
+	h, err := c.Handler(agmigrate.CaptureForm{Succeeded: agmigrate.StatusIs(http.StatusOK)}, legacy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := postForm(h, "/login", "email=both%40example.com&password=both-password-1")
+	r := httptest.NewRequest("GET", "/", nil)
+	for _, ck := range rec.Result().Cookies() {
+		r.AddCookie(ck)
+	}
+	if len(r.Cookies()) != 3 {
+		t.Fatalf("cookies %v", rec.Result().Cookies())
+	}
+	got := serve(mw.Handler(app), r)
+	if got.source != "authgear" || got.user != id {
+		t.Errorf("served %+v", got)
+	}
+	if n := w.fake.SessionCount(id); n != 1 {
+		t.Errorf("%d Authgear sessions", n)
+	}
+}
