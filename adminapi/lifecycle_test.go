@@ -120,8 +120,10 @@ func TestUserLifecycleOnFake(t *testing.T) {
 
 func TestListUsersByCreationTime(t *testing.T) {
 	t.Parallel()
-	now := time.Date(2026, 11, 28, 9, 0, 0, 0, time.UTC)
-	fake := authgeartest.New(t, authgeartest.Options{Now: func() time.Time { return now }})
+	// The fake checks admin JWTs (signed on the real clock) against its
+	// clock, so the users' creation times are set around the real time.
+	now := time.Now().UTC().Truncate(time.Second)
+	fake := authgeartest.New(t, authgeartest.Options{})
 	var ids []string
 	for i := range 7 {
 		ids = append(ids, fake.AddUser(authgeartest.User{Email: string(rune('a'+i)) + "@example.com", CreatedAt: now.Add(time.Duration(i) * time.Minute)}))

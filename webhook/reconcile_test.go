@@ -190,8 +190,10 @@ func TestReconcileSinceAndErrors(t *testing.T) {
 
 // On the fake, through the real Admin API client.
 func TestReconcileOnFake(t *testing.T) {
-	now := time.Date(2026, 11, 28, 9, 0, 0, 0, time.UTC)
-	fake := authgeartest.New(t, authgeartest.Options{Now: func() time.Time { return now }})
+	// The fake checks admin JWTs (signed on the real clock) against its
+	// own clock: both stay on the real time here.
+	now := time.Now().UTC().Truncate(time.Second)
+	fake := authgeartest.New(t, authgeartest.Options{})
 	var ids []string
 	for i := range 5 {
 		ids = append(ids, fake.AddUser(authgeartest.User{Email: fmt.Sprintf("user%d@example.com", i), CreatedAt: now.Add(-time.Duration(10-i) * time.Minute)}))
