@@ -1,6 +1,7 @@
 package authgeartest_test
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"reflect"
@@ -15,7 +16,12 @@ var exact = map[string]bool{
 	"isDeactivated": true, "expiresIn": true, "expires_in": true, "disableReason": true,
 	"email": true, "isDefault": true, "displayName": true, "applicationName": true,
 	"userAgent": true, "createdByIP": true, "lastAccessedByIP": true, "action": true,
-	"identification": true, "authentication": true, "triggered_by": true,
+	"identification": true, "authentication": true, "triggered_by": true, "can_reauthenticate": true,
+	// Claims of the JWTs, compared through their recorded *_decoded siblings.
+	"alg": true, "typ": true, "scope": true, "client_id": true,
+	"https://authgear.com/claims/user/can_reauthenticate": true,
+	"https://authgear.com/claims/user/is_anonymous":       true,
+	"https://authgear.com/claims/user/is_verified":        true,
 }
 
 // exactTrees are keys whose whole value must match: error details and
@@ -31,11 +37,14 @@ var strictOnly = map[string]bool{"totalCount": true}
 var lenient = map[string]bool{"edges": true}
 
 // compare reports where got differs from want in shape, or in value for
-// the keys in exact. Recorded *_decoded siblings and tracking IDs are not
-// server output to compare.
+// the keys in exact. A recorded *_decoded sibling of a JWT is compared with
+// the fake's JWT decoded the same way; tracking IDs are not compared.
 func (rp *replayer) compare(path string, want, got any) []string {
+	return rp.compareKey(path, path[strings.LastIndex(path, ".")+1:], want, got)
+}
+
+func (rp *replayer) compareKey(path, key string, want, got any) []string {
 	var diffs []string
-	key := path[strings.LastIndex(path, ".")+1:]
 	if exactTrees[key] && !reflect.DeepEqual(dropTracking(want), dropTracking(got)) {
 		wb, _ := json.Marshal(want)
 		gb, _ := json.Marshal(got)
@@ -48,7 +57,17 @@ func (rp *replayer) compare(path string, want, got any) []string {
 			return []string{fmt.Sprintf("%s: got %s, want an object", path, kind(got))}
 		}
 		for k, wv := range w {
-			if strings.HasSuffix(k, "_decoded") || k == "tracking_id" {
+			if k == "tracking_id" {
+				continue
+			}
+			if base, ok := strings.CutSuffix(k, "_decoded"); ok {
+				tok, _ := g[base].(string)
+				dec, err := decodeJWT(tok)
+				if err != nil {
+					diffs = append(diffs, fmt.Sprintf("%s.%s: %v", path, base, err))
+					continue
+				}
+				diffs = append(diffs, rp.compareKey(path+"."+k, k, wv, dec)...)
 				continue
 			}
 			gv, ok := g[k]
@@ -56,7 +75,7 @@ func (rp *replayer) compare(path string, want, got any) []string {
 				diffs = append(diffs, fmt.Sprintf("%s.%s: missing", path, k))
 				continue
 			}
-			diffs = append(diffs, rp.compare(path+"."+k, wv, gv)...)
+			diffs = append(diffs, rp.compareKey(path+"."+k, k, wv, gv)...)
 		}
 		for k := range g {
 			if _, ok := w[k]; !ok && k != "tracking_id" {
@@ -72,7 +91,7 @@ func (rp *replayer) compare(path string, want, got any) []string {
 			diffs = append(diffs, fmt.Sprintf("%s: %d items, want %d", path, len(g), len(w)))
 		}
 		for i := 0; i < len(w) && i < len(g); i++ {
-			diffs = append(diffs, rp.compare(fmt.Sprintf("%s[%d]", path, i), w[i], g[i])...)
+			diffs = append(diffs, rp.compareKey(fmt.Sprintf("%s[%d]", path, i), key, w[i], g[i])...)
 		}
 	default:
 		if kind(want) != kind(got) {
@@ -122,4 +141,23 @@ func kind(v any) string {
 		return "bool"
 	}
 	return fmt.Sprintf("%T", v)
+}
+
+// decodeJWT reads a JWT's header and claims without checking anything, as
+// the recordings' *_decoded siblings show them.
+func decodeJWT(tok string) (map[string]any, error) {
+	parts := strings.Split(tok, ".")
+	if len(parts) != 3 {
+		return nil, fmt.Errorf("not a JWT")
+	}
+	out := map[string]any{}
+	for i, name := range []string{"header", "claims"} {
+		b, err := base64.RawURLEncoding.DecodeString(parts[i])
+		var m map[string]any
+		if err != nil || json.Unmarshal(b, &m) != nil {
+			return nil, fmt.Errorf("not a JWT %s", name)
+		}
+		out[name] = m
+	}
+	return out, nil
 }

@@ -162,7 +162,8 @@ func newFirstRound(t *testing.T) *replayer {
 	})
 	created := time.Date(2026, 11, 21, 19, 31, 32, 0, time.UTC)
 	fake.AddUser(authgeartest.User{ID: "b7ba5e7f-5b74-407f-829f-2239c0dfc508", Email: "alice@example.com", PasswordHash: "$2a$10$SzHs5IoxKip.bE2Qukqywui2VT9mjGGZrr6EsxCrImwRvHR6f3E82", CreatedAt: created})
-	fake.AddUser(authgeartest.User{ID: "eb84e80d-3714-459f-a1c1-e5ea2b31cc06", Email: "bob@example.com", CreatedAt: created})
+	// bob signed up with a password too: his tokens say can_reauthenticate.
+	fake.AddUser(authgeartest.User{ID: "eb84e80d-3714-459f-a1c1-e5ea2b31cc06", Email: "bob@example.com", PasswordHash: "$2a$10$SzHs5IoxKip.bE2Qukqywui2VT9mjGGZrr6EsxCrImwRvHR6f3E82", CreatedAt: created})
 	return newReplayer(t, fake)
 }
 

@@ -233,7 +233,7 @@ func (s *Server) serveUserinfo(w http.ResponseWriter, r *http.Request) {
 	claims["https://authgear.com/claims/user/authenticators"] = auths
 	claims["https://authgear.com/claims/user/is_anonymous"] = false
 	claims["https://authgear.com/claims/user/is_verified"] = u.isVerified()
-	claims["https://authgear.com/claims/user/can_reauthenticate"] = true
+	claims["https://authgear.com/claims/user/can_reauthenticate"] = u.canReauthenticate()
 	claims["https://authgear.com/claims/user/recovery_code_enabled"] = false
 	claims["https://authgear.com/claims/user/roles"] = rolesOf(u)
 	claims["x_web3"] = map[string]any{}

@@ -100,7 +100,7 @@ func (s *Server) issueAccessTokenLocked(g *grant, origin string, authTime time.T
 			Claim("auth_time", authTime.Unix()).
 			Claim("https://authgear.com/claims/user/is_anonymous", false).
 			Claim("https://authgear.com/claims/user/is_verified", u.isVerified()).
-			Claim("https://authgear.com/claims/user/can_reauthenticate", true).
+			Claim("https://authgear.com/claims/user/can_reauthenticate", u.canReauthenticate()).
 			Claim("https://authgear.com/claims/user/roles", roles)
 		t, err := b.Build()
 		if err != nil {
@@ -127,6 +127,7 @@ func (s *Server) signLocked(t jwt.Token, typ string) (string, error) {
 // the client ID, sid = the session).
 func (s *Server) issueIDTokenLocked(g *grant, origin string) (string, error) {
 	now := s.opts.Now()
+	u := s.users[g.userID]
 	t, err := jwt.NewBuilder().
 		Issuer(origin).
 		Audience([]string{g.clientID}).
@@ -137,7 +138,7 @@ func (s *Server) issueIDTokenLocked(g *grant, origin string) (string, error) {
 		Claim("sid", adminapi.NodeID("offline_grant", g.id)).
 		Claim("https://authgear.com/claims/user/is_anonymous", false).
 		Claim("https://authgear.com/claims/user/is_verified", s.users[g.userID].isVerified()).
-		Claim("https://authgear.com/claims/user/can_reauthenticate", true).
+		Claim("https://authgear.com/claims/user/can_reauthenticate", u.canReauthenticate()).
 		Claim("https://authgear.com/claims/user/roles", rolesOf(s.users[g.userID])).
 		Build()
 	if err != nil {
@@ -145,6 +146,10 @@ func (s *Server) issueIDTokenLocked(g *grant, origin string) (string, error) {
 	}
 	return s.signLocked(t, "JWT")
 }
+
+// canReauthenticate is Authgear's can_reauthenticate claim: the user has
+// an authenticator to sign in again with (here, a password).
+func (u *User) canReauthenticate() bool { return u.passwordAuth() != nil }
 
 func (u *User) isVerified() bool {
 	v, _ := u.StandardAttributes["email_verified"].(bool)

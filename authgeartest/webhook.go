@@ -119,7 +119,7 @@ func (ex *executor) eventBodyLocked(typ string, u *User) []byte {
 	ev := hookEvent{
 		ID: fmt.Sprintf("%016x", s.hookSeq), Seq: s.hookSeq, Type: typ,
 		Payload: hookPayload{User: hookUser{ID: u.ID, CreatedAt: datetime(u.CreatedAt), UpdatedAt: datetime(u.UpdatedAt),
-			IsVerified: u.isVerified(), IsDisabled: u.Disabled, IsDeactivated: u.Deactivated,
+			IsVerified: u.isVerified(), IsDisabled: u.Disabled, IsDeactivated: u.Deactivated, CanReauthenticate: u.canReauthenticate(),
 			StandardAttributes: u.standardAttributes(), CustomAttributes: custom, XWeb3: map[string]any{},
 			Roles: roles, Groups: []string{}}, Identities: idents},
 		Context: hookContext{Timestamp: s.opts.Now().Unix(), UserID: u.ID, TriggeredBy: "admin_api",
