@@ -121,7 +121,7 @@ func (m *Middleware) serveMigration(w http.ResponseWriter, r *http.Request) {
 	if device == nil {
 		device = m.cfg.DeviceInfo(r)
 	}
-	res, err := m.x.Exchange(r.Context(), lt, lid, device)
+	res, err := m.x.Exchange(withUserAgent(r.Context(), r.UserAgent()), lt, lid, device) // the client's User-Agent on any refresh it causes
 	switch {
 	case err == nil:
 		ev.Outcome, ev.UserID, ev.Source = outcomeOf(res), res.UserID, SourceExchanged
