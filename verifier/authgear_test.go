@@ -29,7 +29,8 @@ func newEnv(t *testing.T, opts authgeartest.Options) *env {
 	opts.EnableCreateSession = true
 	opts.Now = c.Now
 	fake := authgeartest.New(t, opts)
-	alice := fake.AddUser(authgeartest.User{Email: "alice@example.com", Roles: []string{"editor"}})
+	// A password makes Authgear set can_reauthenticate (recorded: false without one).
+	alice := fake.AddUser(authgeartest.User{Email: "alice@example.com", Roles: []string{"editor"}, PasswordHash: "$2a$04$c1xcKqJDnsiBA9C3YEsORu8aQCBMzBnU.FiNtky0SHXlxjgybadPi"})
 	return &env{fake: fake, clock: c, alice: alice}
 }
 
