@@ -2,6 +2,9 @@ package verifier_test
 
 import (
 	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"testing"
 	"time"
 
@@ -69,5 +72,22 @@ func TestAttackVerifiedFlagOfAnotherClaim(t *testing.T) {
 		"iat": now, "exp": now + 600, "sub": "kate@example.com", "email": "attacker@evil.test", "email_verified": true})
 	if id, err := ov.VerifyLegacy(bg(t), tok); !errors.Is(err, verifier.ErrEmailVerified) {
 		t.Errorf("Okta: sub of another address than the verified email: %+v, %v; want ErrEmailVerified", id, err)
+	}
+
+	// An RFC 7662 answer read by its "username" field, the way many
+	// servers answer.
+	answer := `{"active":true,"client_id":"web","username":"kate@example.com","email":"attacker@evil.test","email_verified":true}`
+	is := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, answer)
+	}))
+	defer is.Close()
+	in, err := verifier.NewIntrospection(verifier.IntrospectionConfig{URL: is.URL, ClientID: "app", ClientSecret: "s",
+		ClientIDs: []string{"web"}, LoginID: verifier.LoginID{Claim: "username"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if id, err := in.VerifyLegacy(bg(t), "opaque"); !errors.Is(err, verifier.ErrEmailVerified) {
+		t.Errorf("introspection: username of another address than the verified email: %+v, %v; want ErrEmailVerified", id, err)
 	}
 }
