@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/agmigrate/agmigrate"
 	"github.com/agmigrate/agmigrate/adminapi"
@@ -192,5 +193,36 @@ func TestAttackAuthgearFoldingOptions(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// A stored exchange never outlives the legacy checks: once the legacy
+// token is past MaxAge, the middleware answers 401 rather than handing out
+// the session it made for the token before (the verifier runs before the
+// store is read, and its own cache ends at iat + MaxAge too).
+func TestAttackStoredExchangeAfterMaxAge(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, authgeartest.Options{})
+	kate := w.fake.AddUser(authgeartest.User{Email: "kate@example.com"})
+	lc := verifier.HS256(legacySecret, "https://legacy.example.com", "web")
+	lc.Now, lc.MaxAge = w.clock.Now, time.Hour
+	lv, err := verifier.NewJWT(context.Background(), lc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := w.config()
+	cfg.Legacy = lv
+	h := w.middleware(cfg).Handler(app)
+	tok := w.legacyToken("kate@example.com") // iat now, exp in a week
+	if s := serve(h, withLegacyCookie(tok)); s.user != kate || s.source != "exchanged" {
+		t.Fatalf("first request: %+v", s)
+	}
+	w.clock.Advance(time.Hour + 2*time.Minute) // past MaxAge and its leeway
+	s := serve(h, withLegacyCookie(tok))
+	if s.status != http.StatusUnauthorized || s.user == kate {
+		t.Fatalf("after MaxAge: %+v, want 401", s)
+	}
+	if n := w.fake.SessionCount(kate); n != 1 {
+		t.Fatalf("kate has %d sessions, want 1", n)
 	}
 }
