@@ -36,20 +36,24 @@ type surgeSize struct {
 
 // surgeResult is what a surge measured.
 type surgeResult struct {
-	exchangeWall, refreshWall time.Duration
-	exchangeRounds            int
-	refreshRounds             int
-	peakAdmin1s, peakToken1s  int // the most calls Authgear saw in any second
+	exchangeWall, refreshWall  time.Duration
+	exchangeRounds             int
+	refreshRounds              int
+	peakAdmin1s, peakToken1s   int // the most calls Authgear saw in any second
+	peakAdmin10s, peakToken10s int // … and in any ten seconds
 }
 
-// governed is the budget the replicas keep: 90% of Authgear's, with a
-// small burst, so the delay between a call's turn and its arrival at
-// Authgear never adds up to more than Authgear allows.
+// governed is the budget the replicas keep: 80% of Authgear's, with a
+// tenth of its burst. The margin absorbs calls that leave a busy process
+// late and reach Authgear together (under -race on two busy cores, up to
+// a second's worth).
 func (s surgeSize) governed() agmigrate.Budget {
-	return agmigrate.Budget{PerMinute: s.perMinute * 0.9, Burst: s.authgearBurst() / 5}
+	return agmigrate.Budget{PerMinute: s.perMinute * 0.8, Burst: s.authgearBurst() / 10}
 }
 
-func (s surgeSize) authgearBurst() int { return max(10, int(s.perMinute/60)) } // a second's worth
+// authgearBurst is Authgear's bucket size: three seconds' worth. (Its
+// token endpoint's buckets hold a whole minute's.)
+func (s surgeSize) authgearBurst() int { return max(10, int(s.perMinute/20)) }
 
 // offsetClock is real time plus an offset the test moves forward.
 type offsetClock struct{ off atomic.Int64 }
@@ -116,7 +120,7 @@ func surgeReplica(tb testing.TB, fake *authgeartest.Server, rs *redisServer, clk
 		// Generous for -race on a busy machine: this is about budgets,
 		// not speed. A queued user waits at most QueueWait, then is
 		// served as legacy and exchanged on a later request.
-		ExchangeTimeout: 30 * time.Second, QueueWait: 2 * time.Second, BreakerThreshold: 1000,
+		ExchangeTimeout: 30 * time.Second, QueueWait: 4 * time.Second, MaxExchanges: 128, BreakerThreshold: 1000,
 		AdminBudget: size.governed(), TokenBudget: size.governed(), Replicas: 3})
 	if err != nil {
 		tb.Fatal(err)
@@ -267,6 +271,8 @@ func runSurge(tb testing.TB, size surgeSize) surgeResult {
 	}
 	res.peakAdmin1s = fake.MaxInWindow("createSession", time.Second)
 	res.peakToken1s = fake.MaxInWindow("token", time.Second)
+	res.peakAdmin10s = fake.MaxInWindow("createSession", 10*time.Second)
+	res.peakToken10s = fake.MaxInWindow("token", 10*time.Second)
 	return res
 }
 
@@ -276,9 +282,9 @@ func runSurge(tb testing.TB, size surgeSize) surgeResult {
 // ends with exactly one session, then is refreshed inside the token
 // budget. No timing is asserted; BenchmarkCutOverSurge reports the ratio.
 func TestCutOverSurge(t *testing.T) {
-	size := surgeSize{users: 1200, perMinute: 6000}
+	size := surgeSize{users: 1200, perMinute: 9000}
 	if testing.Short() {
-		size = surgeSize{users: 300, perMinute: 3000}
+		size = surgeSize{users: 300, perMinute: 6000}
 	}
 	res := runSurge(t, size)
 	t.Logf("%d users: exchanged in %s (%d rounds), refreshed in %s (%d rounds); users÷budget %s; peak per second: %d createSession, %d refreshes",
@@ -291,9 +297,10 @@ func ideal(s surgeSize) time.Duration {
 	return time.Duration(float64(s.users) / s.governed().PerMinute * float64(time.Minute))
 }
 
-// BenchmarkCutOverSurge reports the surge's wall time against users ÷
-// budget (1.0 is the budget fully used) and the peak Admin API rate
-// Authgear saw against its budget:
+// BenchmarkCutOverSurge reports each phase's wall time against users ÷
+// the replicas' budget (1.0: the budget fully used), and the peak rates
+// Authgear saw over ten seconds, per minute and against Authgear's own
+// budget (the replicas keep 0.8 of it):
 //
 //	cd redisstore && go test -run '^$' -bench CutOverSurge -benchtime 1x
 func BenchmarkCutOverSurge(b *testing.B) {
@@ -302,8 +309,8 @@ func BenchmarkCutOverSurge(b *testing.B) {
 		res := runSurge(b, size)
 		b.ReportMetric(res.exchangeWall.Seconds()/ideal(size).Seconds(), "exchange-wall/ideal")
 		b.ReportMetric(res.refreshWall.Seconds()/ideal(size).Seconds(), "refresh-wall/ideal")
-		b.ReportMetric(float64(res.peakAdmin1s)*60, "peak-admin/min")
-		b.ReportMetric(float64(res.peakAdmin1s)*60/size.perMinute, "peak-admin/budget")
-		b.ReportMetric(float64(res.peakToken1s)*60/size.perMinute, "peak-token/budget")
+		b.ReportMetric(float64(res.peakAdmin10s)*6, "peak-admin/min")
+		b.ReportMetric(float64(res.peakAdmin10s)*6/size.perMinute, "peak-admin/authgear-budget")
+		b.ReportMetric(float64(res.peakToken10s)*6/size.perMinute, "peak-token/authgear-budget")
 	}
 }
