@@ -37,6 +37,11 @@ type Options struct {
 	// usernames (types.username.ascii_only is true by default, so this is
 	// false by default).
 	UsernameAllowNonASCII bool
+	// UsernameAllowReserved lifts the creation-time refusal of reserved
+	// usernames such as "admin" (types.username.block_reserved_usernames is
+	// true by default, so this is false by default). The package knows a
+	// subset of Authgear's list.
+	UsernameAllowReserved bool
 	// EmailBlockPlusSign refuses a "+" in the local part at creation
 	// (types.email.block_plus_sign, default false).
 	EmailBlockPlusSign bool

@@ -143,6 +143,8 @@ func TestCheckCreate(t *testing.T) {
 		{KeyEmail, "   ", Options{}, "", ErrInvalid},
 		{KeyEmail, "a+b@rec.test", Options{EmailBlockPlusSign: true}, "", ErrInvalid},
 		{KeyUsername, "Alice_1", Options{}, "alice_1", nil},
+		{KeyUsername, "Admin", Options{}, "", ErrInvalid},
+		{KeyUsername, "Admin", Options{UsernameAllowReserved: true}, "admin", nil},
 		{KeyUsername, "\uff21lice", Options{}, "", ErrInvalid},
 		{KeyUsername, "\uff21lice", Options{UsernameAllowNonASCII: true}, "", ErrInvalid},
 		{KeyUsername, "Ålice", Options{UsernameAllowNonASCII: true}, "ålice", nil},

@@ -33,8 +33,12 @@ func checkUsernameFormat(v string, o Options) error {
 	}
 	// Authgear runs the identifier profile at creation even when usernames
 	// are case-sensitive.
-	if _, err := identifierFold.String(v); err != nil {
+	folded, err := identifierFold.String(v)
+	if err != nil {
 		return fmt.Errorf("%w: username: %v", ErrInvalid, err)
+	}
+	if !o.UsernameAllowReserved && reservedUsernames[folded] {
+		return fmt.Errorf("%w: username is reserved", ErrInvalid)
 	}
 	return nil
 }
