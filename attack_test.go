@@ -226,3 +226,41 @@ func TestAttackStoredExchangeAfterMaxAge(t *testing.T) {
 		t.Fatalf("kate has %d sessions, want 1", n)
 	}
 }
+
+// A legacy session ID is only a key for the identity it was verified as:
+// a legacy system that hands a session ID out again (a session table with
+// recycled or sequential IDs, behind LegacyFunc) must not give its next
+// user the Authgear account exchanged for the previous one.
+func TestAttackRecycledLegacySessionID(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, authgeartest.Options{})
+	kate := w.fake.AddUser(authgeartest.User{Email: "kate@example.com"})
+	bob := w.fake.AddUser(authgeartest.User{Email: "bob@example.com"})
+	var mu sync.Mutex
+	sessions := map[string]string{"1001": "kate@example.com"}
+	cfg := w.config()
+	cfg.Legacy = verifier.LegacyFunc(func(_ context.Context, tok string) (*verifier.LegacyIdentity, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		email, ok := sessions[tok]
+		if !ok {
+			return nil, verifier.Invalid(verifier.ErrInactive, "no such session")
+		}
+		return &verifier.LegacyIdentity{LoginID: email, LoginIDKey: "email", Subject: email}, nil
+	})
+	h := w.middleware(cfg).Handler(app)
+	if s := serve(h, withLegacyCookie("1001")); s.user != kate {
+		t.Fatalf("kate's request: %+v", s)
+	}
+	// Kate logs out at the legacy system; the ID goes to Bob's new session.
+	mu.Lock()
+	sessions["1001"] = "bob@example.com"
+	mu.Unlock()
+	s := serve(h, withLegacyCookie("1001"))
+	if s.user == kate {
+		t.Fatalf("bob's request with a recycled session ID served as kate: %+v", s)
+	}
+	if s.user != bob || w.fake.SessionCount(kate) != 1 || w.fake.SessionCount(bob) != 1 {
+		t.Fatalf("bob's request: %+v; sessions kate %d, bob %d", s, w.fake.SessionCount(kate), w.fake.SessionCount(bob))
+	}
+}

@@ -2,6 +2,8 @@ package agmigrate
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -77,6 +79,15 @@ type record struct {
 	Device       string `json:"dev,omitempty"`   // x_device_info sent with this session's refreshes
 	HeadKey      string `json:"hk,omitempty"`    // opens the session's head (head.go)
 	HeadSeen     string `json:"hs,omitempty"`    // the head sealing last adopted
+	Who          string `json:"who,omitempty"`   // the verified identity it answers for (whoOf)
+}
+
+// whoOf names a verified legacy identity in a record: a record answers
+// only for the identity it was made for, even under the same token (a
+// legacy system may hand a session ID out again, to someone else).
+func whoOf(id *verifier.LegacyIdentity) string {
+	h := sha256.Sum256([]byte(id.LoginIDKey + "\x00" + id.LoginID))
+	return hex.EncodeToString(h[:16])
 }
 
 func (rec *record) tokens() *Tokens {
@@ -212,17 +223,17 @@ func (x *Exchanger) create(ctx context.Context, key, secret string, id *verifier
 	})
 	switch {
 	case errors.Is(err, adminapi.ErrUserNotFound), errors.Is(err, adminapi.ErrInvalidLoginID):
-		x.put(ctx, key, secret, &record{Negative: "missing"}, x.negTTL)
+		x.put(ctx, key, secret, &record{Negative: "missing", Who: whoOf(id)}, x.negTTL)
 		return nil, ErrUserMissing
 	case err != nil:
 		return nil, err
 	case user.IsDisabled || user.IsDeactivated:
-		x.put(ctx, key, secret, &record{Negative: "disabled"}, x.negTTL)
+		x.put(ctx, key, secret, &record{Negative: "disabled", Who: whoOf(id)}, x.negTTL)
 		return nil, ErrUserDisabled
 	case !x.match.Match(id.LoginIDKey, id.LoginID, heldLoginID(user, id.LoginIDKey)):
 		// Authgear folded the login ID onto another account's: a legacy
 		// identity must only ever become its own account.
-		x.put(ctx, key, secret, &record{Negative: "mismatch"}, x.negTTL)
+		x.put(ctx, key, secret, &record{Negative: "mismatch", Who: whoOf(id)}, x.negTTL)
 		x.log.Error("agmigrate: Authgear's lookup found a user whose login ID differs from the verified one; no session created",
 			"login_id_key", id.LoginIDKey, "login_id_hash", x.loginIDHash(id.LoginID), "user_id", user.ID)
 		return nil, ErrLoginIDMismatch
@@ -242,7 +253,7 @@ func (x *Exchanger) create(ctx context.Context, key, secret string, id *verifier
 	now := x.now()
 	rec := &record{UserID: user.ID, AccessToken: sess.AccessToken, RefreshToken: sess.RefreshToken,
 		TokenType: sess.TokenType, ExpiresIn: int64(sess.ExpiresIn / time.Second), IssuedAt: now.Unix(),
-		At: now.UnixNano(), Device: refreshDeviceInfo(device)}
+		At: now.UnixNano(), Device: refreshDeviceInfo(device), Who: whoOf(id)}
 	x.startHead(ctx, rec, id.ExpiresAt)
 	claims, verr := x.ag.Verify(ctx, sess.AccessToken)
 	if verr != nil && errors.Is(verr, verifier.ErrInvalidToken) {

@@ -76,6 +76,11 @@ func (x *Exchanger) reuse(ctx context.Context, key, secret string, id *verifier.
 	if !ok {
 		return nil, nil, false
 	}
+	if rec.Who != "" && rec.Who != whoOf(id) {
+		// Made for another identity under this token: a session ID the
+		// legacy system gave out again. Not this user's to reuse.
+		return nil, nil, false
+	}
 	switch rec.Negative {
 	case negMissing:
 		return nil, ErrUserMissing, true
