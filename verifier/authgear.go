@@ -239,17 +239,18 @@ func (a *Authgear) RestrictedTo(ids ...string) bool {
 // failure to check (JWKS or userinfo unreachable) wraps ErrUnavailable.
 func (a *Authgear) Verify(ctx context.Context, token string) (*AuthgearClaims, error) {
 	now := a.now()
-	if c, ok := a.cache.get(token, now, a.keys); ok {
-		return c, nil
+	cached, at, ok := a.cache.get(token, now, a.keys)
+	if ok {
+		return cached, nil
 	}
 	if a.opaque && strings.Count(token, ".") != 2 {
-		return a.verifyOpaque(ctx, token, now)
+		return a.verifyOpaque(ctx, token, at, now)
 	}
 	c, k, err := a.verifyJWT(ctx, token, now)
 	if err != nil {
 		return nil, err
 	}
-	a.cache.put(token, c, k, c.ExpiresAt.Add(a.times.leeway), now)
+	a.cache.put(at, token, c, k, c.ExpiresAt.Add(a.times.leeway), now)
 	return c, nil
 }
 
@@ -300,7 +301,7 @@ func (a *Authgear) verifyJWT(ctx context.Context, token string, now time.Time) (
 
 // verifyOpaque asks userinfo about an opaque token and caches the answer
 // for OpaqueCacheTTL.
-func (a *Authgear) verifyOpaque(ctx context.Context, token string, now time.Time) (*AuthgearClaims, error) {
+func (a *Authgear) verifyOpaque(ctx context.Context, token string, at slot, now time.Time) (*AuthgearClaims, error) {
 	if len(token) > a.maxSize {
 		return nil, invalid(ErrTooLarge, "%d bytes", len(token))
 	}
@@ -330,7 +331,7 @@ func (a *Authgear) verifyOpaque(ctx context.Context, token string, now time.Time
 	}
 	c := &AuthgearClaims{Subject: p.Subject, IsAnonymous: p.IsAnonymous, IsVerified: p.IsVerified,
 		CanReauthenticate: p.CanReauthenticate, Roles: p.Roles, Opaque: true, ExpiresAt: now.Add(a.opaqueTTL), raw: body}
-	a.cache.put(token, c, nil, c.ExpiresAt, now)
+	a.cache.put(at, token, c, nil, c.ExpiresAt, now)
 	return c, nil
 }
 

@@ -2,7 +2,9 @@ package verifier
 
 import (
 	"encoding/base64"
+	"fmt"
 	"testing"
+	"time"
 )
 
 // A payload as the fake (and a real Authgear) issues it.
@@ -34,4 +36,34 @@ func BenchmarkClaimsPath(b *testing.B) {
 			}
 		}
 	})
+}
+
+// BenchmarkCacheInsert measures a first-seen token's cache work (a miss,
+// then the insert) on a full cache of the default size, as every
+// first-seen token pays once the cache has filled:
+//
+//	go test ./verifier -run '^$' -bench CacheInsert -benchmem
+func BenchmarkCacheInsert(b *testing.B) {
+	now := time.Now()
+	toks := make([]string, 2*DefaultCacheSize)
+	for i := range toks {
+		toks[i] = fmt.Sprintf("%01100d", i)
+	}
+	c := newTokenCache[*AuthgearClaims](0)
+	miss := func(tok string) {
+		_, at, ok := c.get(tok, now, nil)
+		if ok {
+			b.Fatal("a hit")
+		}
+		c.put(at, tok, nil, nil, now.Add(time.Hour), now)
+	}
+	for _, t := range toks[:DefaultCacheSize] {
+		miss(t)
+	}
+	b.ReportAllocs()
+	i := DefaultCacheSize
+	for b.Loop() {
+		miss(toks[i%len(toks)])
+		i++
+	}
 }

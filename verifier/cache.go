@@ -12,19 +12,25 @@ const DefaultCacheSize = 10000
 
 // tokenCache is a bounded map from token to a verified result, keyed by a
 // seeded hash of the token. A hit needs the presented token to equal, byte
-// for byte (compared in constant time), the one that was verified, so no
-// hash collision can ever pass an unverified token; and it re-checks the
-// expiry. Entries hold the token itself, as the request that carried it
-// did; nothing else sees them. When full, an expired entry or else an
-// arbitrary one makes room. Reads take a shared lock and allocate nothing.
+// for byte, the one that was verified, so no hash collision can ever pass
+// an unverified token; and it re-checks the expiry. Entries hold the token
+// itself, as the request that carried it did; nothing else sees them.
+// Reads take a shared lock and allocate nothing.
+//
+// When full, the oldest entry makes room (first in, first out): tokens
+// arrive at about the order they were issued, so the oldest is the
+// nearest to expiry, and finding it costs one step of a ring instead of a
+// search, on every first-seen token once the cache has filled.
 //
 // SHA-256 would do as the key, but on a 1 KB token it costs more than the
 // whole rest of a cache hit.
 type tokenCache[T any] struct {
-	seed maphash.Seed
-	mu   sync.RWMutex
-	m    map[uint64]cached[T]
-	max  int
+	seed  maphash.Seed
+	mu    sync.RWMutex
+	m     map[uint64]cached[T]
+	order []uint64 // the keys of m in the order they came; a ring once full
+	next  int      // the oldest key's place in order, once full
+	max   int
 }
 
 type cached[T any] struct {
@@ -50,15 +56,20 @@ func newTokenCache[T any](max int) *tokenCache[T] {
 	if max < 0 {
 		return nil
 	}
-	return &tokenCache[T]{seed: maphash.MakeSeed(), m: make(map[uint64]cached[T], min(max, 1024)), max: max}
+	n := min(max, 1024)
+	return &tokenCache[T]{seed: maphash.MakeSeed(), m: make(map[uint64]cached[T], n), order: make([]uint64, 0, n), max: max}
 }
 
+// slot names a token's place in the cache: its hash, computed once for the
+// lookup and the insert that follows a miss.
+type slot uint64
+
 // get returns the cached value for tok, if it has not expired and its key
-// is still held by keys.
-func (c *tokenCache[T]) get(tok string, now time.Time, keys keyHolder) (T, bool) {
+// is still held by keys, and tok's slot for put.
+func (c *tokenCache[T]) get(tok string, now time.Time, keys keyHolder) (T, slot, bool) {
 	var zero T
 	if c == nil {
-		return zero, false
+		return zero, 0, false
 	}
 	h := maphash.String(c.seed, tok)
 	c.mu.RLock()
@@ -68,46 +79,32 @@ func (c *tokenCache[T]) get(tok string, now time.Time, keys keyHolder) (T, bool)
 	// comparison happens only after a 64-bit hash under a secret seed
 	// matched, which a token the attacker made matches by chance alone.
 	if !ok || e.token != tok || !now.Before(e.exp) {
-		return zero, false
+		return zero, slot(h), false
 	}
 	if e.key != nil && !keys.holds(e.key, now) {
-		return zero, false
+		return zero, slot(h), false
 	}
-	return e.v, true
+	return e.v, slot(h), true
 }
 
-func (c *tokenCache[T]) put(tok string, v T, k *key, exp, now time.Time) {
+// put caches v for tok, whose slot get returned, until exp.
+func (c *tokenCache[T]) put(at slot, tok string, v T, k *key, exp, now time.Time) {
 	if c == nil || !now.Before(exp) {
 		return
 	}
-	h := maphash.String(c.seed, tok)
+	h := uint64(at)
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if _, ok := c.m[h]; !ok && len(c.m) >= c.max {
-		c.evictLocked(now)
+	if _, ok := c.m[h]; !ok {
+		if len(c.order) < c.max {
+			c.order = append(c.order, h)
+		} else {
+			delete(c.m, c.order[c.next])
+			c.order[c.next] = h
+			c.next = (c.next + 1) % c.max
+		}
 	}
 	c.m[h] = cached[T]{token: tok, v: v, exp: exp, key: k}
-}
-
-// evictLocked removes expired entries among a bounded sample, or one
-// arbitrary entry when none of them has expired (map order is random).
-func (c *tokenCache[T]) evictLocked(now time.Time) {
-	const sample = 32
-	n, removed := 0, false
-	var victim uint64
-	for k, e := range c.m {
-		if !now.Before(e.exp) {
-			delete(c.m, k)
-			removed = true
-		}
-		victim = k
-		if n++; n >= sample {
-			break
-		}
-	}
-	if !removed {
-		delete(c.m, victim)
-	}
 }
 
 func (c *tokenCache[T]) len() int {

@@ -91,8 +91,9 @@ func NewIntrospection(cfg IntrospectionConfig) (*Introspection, error) {
 // token gives ErrInactive; an endpoint that fails, ErrUnavailable.
 func (in *Introspection) VerifyLegacy(ctx context.Context, token string) (*LegacyIdentity, error) {
 	now := in.now()
-	if id, ok := in.cache.get(token, now, nil); ok {
-		return id, nil
+	cachedID, at, ok := in.cache.get(token, now, nil)
+	if ok {
+		return cachedID, nil
 	}
 	if token == "" || len(token) > in.cfg.MaxTokenSize {
 		return nil, invalid(ErrMalformed, "empty or oversized token")
@@ -152,7 +153,7 @@ func (in *Introspection) VerifyLegacy(ctx context.Context, token string) (*Legac
 	if reg.Expiry.present && reg.Expiry.t.Before(until) {
 		until = reg.Expiry.t
 	}
-	in.cache.put(token, id, nil, until, now)
+	in.cache.put(at, token, id, nil, until, now)
 	return id, nil
 }
 

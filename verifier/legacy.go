@@ -233,8 +233,9 @@ func (v *JWT) Close() {
 // VerifyLegacy checks a legacy JWT and returns the identity it vouches for.
 func (v *JWT) VerifyLegacy(ctx context.Context, token string) (*LegacyIdentity, error) {
 	now := v.now()
-	if id, ok := v.cache.get(token, now, v.keys); ok {
-		return id, nil
+	cachedID, at, ok := v.cache.get(token, now, v.keys)
+	if ok {
+		return cachedID, nil
 	}
 	var sigBuf [maxStackSig]byte
 	jws, err := parseCompact(token, v.maxSize, sigBuf[:0])
@@ -273,7 +274,7 @@ func (v *JWT) VerifyLegacy(ctx context.Context, token string) (*LegacyIdentity, 
 		// MaxAge is a check like exp: the cache must not outlive it.
 		exp = reg.IssuedAt.t.Add(v.times.maxAge)
 	}
-	v.cache.put(token, id, k, exp.Add(v.times.leeway), now)
+	v.cache.put(at, token, id, k, exp.Add(v.times.leeway), now)
 	return id, nil
 }
 
