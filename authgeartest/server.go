@@ -173,8 +173,9 @@ func New(t testing.TB, opts Options) *Server {
 	return s
 }
 
-// Close shuts the servers down.
+// Close shuts the servers down, after the webhook deliveries in flight.
 func (s *Server) Close() {
+	s.hookWG.Wait()
 	s.main.Close()
 	if s.admin != nil {
 		s.admin.Close()
