@@ -222,3 +222,27 @@ func TestSignInThroughTheFlowIsARealLogin(t *testing.T) {
 		t.Errorf("after a login: %+v, %d offline sessions", ls, s.SessionCount(alice))
 	}
 }
+
+func TestUsersQueryPages(t *testing.T) {
+	t.Parallel()
+	s := authgeartest.New(t, authgeartest.Options{})
+	for _, e := range []string{"a@example.com", "b@example.com", "c@example.com"} {
+		s.AddUser(authgeartest.User{Email: e})
+	}
+	const q = `query($first: Int!, $after: String) { users(first: $first, after: $after, sortBy: CREATED_AT, sortDirection: ASC) { totalCount edges { cursor node { id } } pageInfo { hasNextPage endCursor } } }`
+	var seen int
+	var after any
+	for page := 0; page < 5; page++ {
+		a := gql(t, s, q, map[string]any{"first": 2, "after": after})
+		conn := a.json(t)["data"].(map[string]any)["users"].(map[string]any)
+		seen += len(conn["edges"].([]any))
+		pi := conn["pageInfo"].(map[string]any)
+		if pi["hasNextPage"] != true {
+			break
+		}
+		after = pi["endCursor"]
+	}
+	if seen != 3 {
+		t.Errorf("paged through %d users, want 3", seen)
+	}
+}
