@@ -52,10 +52,11 @@ func (e *storeEvents) StoreFailed(error) { e.storeFailures.Add(1) }
 // cluster. down stops one node; onDown then tells whether an exchange's
 // keys were on it (always, for a single node).
 type shared struct {
-	client func() redis.UniversalClient
-	down   func()
-	onDown func(exchangeKey string) bool
-	up     func()
+	partial bool // a node going down leaves the others up
+	client  func() redis.UniversalClient
+	down    func()
+	onDown  func(exchangeKey string) bool
+	up      func()
 }
 
 var deployments = []struct {
@@ -74,7 +75,7 @@ var deployments = []struct {
 		if err != nil {
 			t.Fatal(err)
 		}
-		return &shared{client: func() redis.UniversalClient { return c.client() },
+		return &shared{partial: true, client: func() redis.UniversalClient { return c.client() },
 			down: victim.stop, up: func() { c.restart(victim) },
 			onDown: func(key string) bool {
 				v, _, _ := redisstore.KeyNames(naming, key)
@@ -278,8 +279,16 @@ func TestReplicasNodeStoppedAndRestarted(t *testing.T) {
 		}
 		var users []user
 		for i := 0; i < 30; i++ {
-			users = append(users, user{fake.AddUser(authgeartest.User{Email: "u" + itoa(i) + "@example.com"}),
-				legacyToken("u"+itoa(i)+"@example.com", 100+i)})
+			email := "u" + itoa(i) + "@example.com"
+			tok := legacyToken(email, 100+i)
+			if sh.partial && i >= 10 && i < 20 {
+				// The outage phase's tokens: half with their keys on the
+				// node that will stop, half on the others.
+				for n := 1; sh.onDown(exchangeKey(fake, tok)) != (i%2 == 0); n++ {
+					tok = legacyToken(email, 100+i+1000*n)
+				}
+			}
+			users = append(users, user{fake.AddUser(authgeartest.User{Email: email}), tok})
 		}
 		served := func(phase string, u user, res []answer) {
 			t.Helper()
@@ -333,7 +342,10 @@ func TestReplicasNodeStoppedAndRestarted(t *testing.T) {
 				t.Errorf("down: user %d, whose keys are on a live master, has %d sessions, want 1", 10+i, n)
 			}
 		}
-		if affected > 0 && ev.storeFailures.Load() == 0 {
+		if sh.partial && (affected == 0 || affected == len(down)) {
+			t.Fatalf("%d of %d outage tokens on the stopped node; want some on each side", affected, len(down))
+		}
+		if ev.storeFailures.Load() == 0 {
 			t.Error("the observer was not told that the store failed")
 		}
 
