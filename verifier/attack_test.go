@@ -58,6 +58,21 @@ func TestAttackVerifiedFlagOfAnotherClaim(t *testing.T) {
 		}
 	}
 
+	// A phone read from another claim is the same number however spaced.
+	pcfg := verifier.HS256(secret, "https://legacy.example.com", "web")
+	pcfg.LoginID = verifier.LoginID{Key: "phone", Claim: "mobile"}
+	pv, err := verifier.NewJWT(bg(t), pcfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for mobile, ok := range map[string]bool{"+44 20 7946 0000": true, "+442079460001": false} {
+		_, err := pv.VerifyLegacy(bg(t), hmacToken(map[string]any{"alg": "HS256"}, claims(map[string]any{
+			"mobile": mobile, "phone_number": "+442079460000", "phone_number_verified": true}), secret))
+		if ok != (err == nil) || !ok && !errors.Is(err, verifier.ErrEmailVerified) {
+			t.Errorf("mobile %q next to the verified phone_number: %v", mobile, err)
+		}
+	}
+
 	// The Okta preset reads the login from sub, and email_verified is
 	// about the email attribute.
 	srv, _ := jwksServer(t)

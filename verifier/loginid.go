@@ -138,11 +138,26 @@ func (l LoginID) checkVerified(claims map[string]any, v string) error {
 	// picked someone else's address as a username, next to their own
 	// verified email, would pass on their own flag.
 	if about, ok := strings.CutSuffix(l.VerifiedClaim, "_verified"); ok && about != l.Claim {
-		if other, present := claimAt(claims, about); present && other != v {
+		if other, present := claimAt(claims, about); present && !sameValue(l.Key, other, v) {
 			return invalid(ErrEmailVerified, "claim %q is verified, and differs from the login ID claim %q", about, l.Claim)
 		}
 	}
 	return nil
+}
+
+// sameValue reports whether a claim holds the login ID v: the same string,
+// or for phones the same number however it is spaced.
+func sameValue(key string, claim any, v string) bool {
+	s, ok := claim.(string)
+	if !ok {
+		return false
+	}
+	if key == "phone" {
+		a, err1 := normalizePhone(strings.TrimSpace(s))
+		b, err2 := normalizePhone(strings.TrimSpace(v))
+		return err1 == nil && err2 == nil && a == b
+	}
+	return s == v
 }
 
 // ambiguousClaim reports whether name finds a value both as a whole claim
