@@ -38,10 +38,19 @@ func (s *Server) usersLocked(args map[string]any) object {
 		start = len(us)
 	}
 	end := len(us)
-	if first, ok := args["first"].(int64); ok && first >= 0 && start+int(first) < end {
-		end = start + int(first)
+	// Variables arrive from JSON as float64; literals in the query as int.
+	first := -1
+	switch v := args["first"].(type) {
+	case int64:
+		first = int(v)
+	case int:
+		first = v
+	case float64:
+		if v == float64(int(v)) {
+			first = int(v)
+		}
 	}
-	if first, ok := args["first"].(int); ok && first >= 0 && start+first < end {
+	if first >= 0 && start+first < end {
 		end = start + first
 	}
 	return userPage{all: us, start: start, end: end}
