@@ -245,6 +245,7 @@ func (c *Capturer) session(ctx context.Context, r *http.Request, user *adminapi.
 		c.m.log.Warn("agmigrate: password captured, but no Authgear session could be made", "user_id", user.ID, "error", err)
 		return
 	}
+	x.recordSession(ctx, user, sess) // the session ledger, for package revoke (ledger.go)
 	claims, verr := x.ag.Verify(ctx, sess.AccessToken)
 	if verr != nil && errors.Is(verr, verifier.ErrInvalidToken) {
 		// As in the exchange: usually the Admin API reached under another

@@ -153,6 +153,12 @@ type Config struct {
 	// created, e.g. to revoke the legacy session so a stolen legacy token
 	// cannot be exchanged elsewhere. It runs detached from the request.
 	OnExchanged func(ctx context.Context, id *verifier.LegacyIdentity, legacyToken string)
+	// OnSessionCreated is called with every session agmigrate creates at
+	// Authgear (exchange and password capture), right after createSession,
+	// to keep the session ledger in the app's own database (see package
+	// revoke); a Store that is a SessionLedger records it too. It carries
+	// no token. Default none.
+	OnSessionCreated func(ctx context.Context, s CreatedSession)
 	// DeviceInfo describes the client for Authgear's session list.
 	// Default: the request's User-Agent.
 	DeviceInfo func(r *http.Request) adminapi.DeviceInfo

@@ -125,6 +125,9 @@ type Exchanger struct {
 	tier       *tier         // the store, behind this replica's local memory
 	revalidate time.Duration // a stored session older than this is refreshed before it is handed out
 	gov        *Governor     // bounds exchanges in flight and paces Authgear calls (governor.go)
+
+	// onSession is Config.OnSessionCreated (ledger.go).
+	onSession func(context.Context, CreatedSession)
 }
 
 // Exchange exchanges legacyToken, already verified as id, for an Authgear
@@ -250,6 +253,7 @@ func (x *Exchanger) create(ctx context.Context, key, secret string, id *verifier
 	if err != nil {
 		return nil, err
 	}
+	x.recordSession(ctx, user, sess) // the session ledger, for package revoke (ledger.go)
 	now := x.now()
 	rec := &record{UserID: user.ID, AccessToken: sess.AccessToken, RefreshToken: sess.RefreshToken,
 		TokenType: sess.TokenType, ExpiresIn: int64(sess.ExpiresIn / time.Second), IssuedAt: now.Unix(),

@@ -73,7 +73,7 @@ func New(cfg Config) (*Middleware, error) {
 		timeout: orDefault(cfg.ExchangeTimeout, 10*time.Second), negTTL: orDefault(cfg.NegativeTTL, time.Minute),
 		refreshTTL: orDefault(cfg.SessionTTL, 30*24*time.Hour), attempts: max(1, retries+1), backoff: 100 * time.Millisecond,
 		breaker:   &breaker{threshold: orDefault(cfg.BreakerThreshold, 5), coolDown: orDefault(cfg.BreakerCoolDown, 30*time.Second), now: cfg.Now},
-		onCreated: cfg.OnExchanged, log: cfg.Logger, storeErr: storeErr, now: cfg.Now,
+		onCreated: cfg.OnExchanged, log: cfg.Logger, storeErr: storeErr, now: cfg.Now, onSession: cfg.OnSessionCreated,
 	}
 	tr := &tier{shared: cfg.Store, fresh: orDefault(cfg.LocalFreshness, 5*time.Second), keep: m.x.refreshTTL,
 		storeErr: storeErr, now: cfg.Now}

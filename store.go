@@ -48,6 +48,9 @@ type MemoryStore struct {
 	max     int
 	now     func() time.Time
 	onEvict func() // told when a live exchange is dropped to make room
+
+	// ledger lists the sessions created through this store (ledger.go).
+	ledger memLedger
 }
 
 type memEntry struct {
