@@ -241,8 +241,10 @@ func (g *Governor) reserve(ctx context.Context, b *budget, maxWait time.Duration
 			return wait, ok
 		}
 		g.degraded.Add(1)
-		g.warnOnce("degraded:"+b.call.String(), time.Minute, "agmigrate: the shared budget cannot be reached; this replica keeps to its share",
-			"call", b.call.String(), "replicas", g.replicas, "error", err)
+		if b.limit.Interval > 0 { // without a rate only pauses are lost, and the store's own failure is logged
+			g.warnOnce("degraded:"+b.call.String(), time.Minute, "agmigrate: the shared budget cannot be reached; this replica keeps to its share",
+				"call", b.call.String(), "replicas", g.replicas, "error", err)
+		}
 		return b.local.reserve(g.now(), b.limit.share(g.replicas), maxWait)
 	}
 	return b.local.reserve(g.now(), b.limit, maxWait)
