@@ -280,11 +280,14 @@ func (x *Exchanger) create(ctx context.Context, key, secret string, id *verifier
 // ttl keeps a result no longer than the legacy token and the refresh token
 // live, and at least minRecordTTL: a token inside its expiry leeway is
 // still accepted for a while, and must not mint a session per request.
+// The leeway counts past exp too: the verifier accepts the token up to
+// maxLegacyLeeway after it, and a record gone at exp would let it make a
+// second session in between.
 func (x *Exchanger) ttl(legacyExp time.Time) time.Duration {
 	if legacyExp.IsZero() {
 		return x.refreshTTL
 	}
-	return max(min(x.refreshTTL, legacyExp.Sub(x.now())), min(minRecordTTL, x.refreshTTL))
+	return max(min(x.refreshTTL, legacyExp.Sub(x.now())+maxLegacyLeeway), min(minRecordTTL, x.refreshTTL))
 }
 
 // call runs an Admin API call through the circuit breaker, retrying

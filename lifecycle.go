@@ -39,6 +39,16 @@ const (
 // but the verifier still accepts it).
 const minRecordTTL = 10 * time.Minute
 
+// maxLegacyLeeway is the most a legacy verifier may accept a token past
+// its exp (verifier.JWTConfig.Leeway is at most ten minutes).
+const maxLegacyLeeway = 10 * time.Minute
+
+// spentNoExpiry keeps the tombstone of a token whose expiry is unknown (a
+// legacy token without exp, or one ended by EndLegacySession), when that
+// is longer than SessionTTL: a spent token must not come back to life
+// because its record expired.
+const spentNoExpiry = 400 * 24 * time.Hour
+
 // load reads and opens the record under key. shared bypasses the local
 // memory.
 func (x *Exchanger) load(ctx context.Context, key, secret string, shared bool) (*record, bool) {
@@ -192,9 +202,15 @@ func (x *Exchanger) newer(ctx context.Context, key, secret string, rec *record) 
 }
 
 // tombstone marks the legacy token spent, for as long as it can be
-// presented.
+// presented: until its exp and the leeway after it, whatever SessionTTL
+// says (SessionTTL bounds how long a session is kept, not how long a
+// token stays spent).
 func (x *Exchanger) tombstone(ctx context.Context, key, secret string, legacyExp time.Time) {
-	x.put(ctx, key, secret, &record{Negative: negEnded}, x.ttl(legacyExp))
+	ttl := max(x.refreshTTL, spentNoExpiry)
+	if !legacyExp.IsZero() {
+		ttl = max(legacyExp.Sub(x.now())+maxLegacyLeeway, minRecordTTL)
+	}
+	x.put(ctx, key, secret, &record{Negative: negEnded}, ttl)
 }
 
 // recoverUnusable tries once more a session whose access token did not

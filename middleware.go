@@ -127,7 +127,10 @@ func (m *Middleware) Handler(next http.Handler) http.Handler {
 		if ev.tokens {
 			// Tokens were set on this response: whatever the handler says
 			// about caching, no cache may keep it.
-			w = &noStoreWriter{ResponseWriter: w}
+			nw := &noStoreWriter{ResponseWriter: w}
+			next.ServeHTTP(nw, withIdentity(r, id))
+			nw.finish()
+			return
 		}
 		next.ServeHTTP(w, withIdentity(r, id))
 	})

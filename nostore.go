@@ -51,8 +51,17 @@ func (w *noStoreWriter) Flush() {
 // Hijack implements http.Hijacker; it fails with http.ErrNotSupported when
 // the writer underneath cannot hijack.
 func (w *noStoreWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
-	return http.NewResponseController(w.ResponseWriter).Hijack()
+	c, rw, err := http.NewResponseController(w.ResponseWriter).Hijack()
+	if err == nil {
+		w.wrote = true // the server writes no header for a hijacked connection
+	}
+	return c, rw, err
 }
+
+// finish runs after the handler returned: one that wrote nothing still
+// gets its header written by the server afterwards, with the tokens and
+// whatever caching it set.
+func (w *noStoreWriter) finish() { w.fix() }
 
 // Unwrap returns the writer underneath, for http.ResponseController.
 func (w *noStoreWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
