@@ -181,9 +181,10 @@ const (
 )
 
 // Wait takes one call of kind c from its budget, for work at priority p:
-// it returns when the call may be made, or a *ThrottleError (ErrThrottled)
-// when Interactive work would wait longer than Config.QueueWait, or ctx's
-// error. Background work waits as long as ctx allows. Report an Authgear
+// it returns nil when the call may be made, or a *ThrottleError
+// (ErrThrottled) when Interactive work would wait longer than
+// Config.QueueWait, or when ctx ends first (that error matches ctx's
+// too). Background work waits as long as ctx allows. Report an Authgear
 // 429 answer to the call with Pause.
 func (g *Governor) Wait(ctx context.Context, c Call, p Priority) error {
 	if g == nil || (c != CallAdminMutation && c != CallToken) {
@@ -229,7 +230,7 @@ func (g *Governor) sleep(ctx context.Context, c Call, d time.Duration) error {
 	case <-t.C:
 		return nil
 	case <-ctx.Done():
-		return &ThrottleError{Call: c, Reason: ReasonCanceled, RetryIn: d}
+		return fmt.Errorf("%w: %w", &ThrottleError{Call: c, Reason: ReasonCanceled, RetryIn: d}, ctx.Err())
 	}
 }
 
