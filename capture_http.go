@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strings"
 )
 
 // CaptureForm says how Handler reads a legacy login form and tells a
@@ -50,7 +51,10 @@ func StatusIs(codes ...int) func(status int, h http.Header) bool {
 // (form.Succeeded), before its answer is written, so the session of
 // CaptureConfig.Session is delivered with that answer (Delivery). Other
 // requests, and forms without both fields or with either twice, go to the
-// legacy handler untouched. What the capture did is reported to the
+// legacy handler untouched and are not captured; so are forms where
+// another parser could read another login ID or password than Go does (a
+// field spelled another way, such as " email" or "e.mail" to PHP, a raw
+// ";", either field in the query string). What the capture did is reported to the
 // Observer and the Logger; the legacy sign-in is never held back by it.
 //
 // The body and the password are kept for the request only: the buffer
@@ -101,7 +105,10 @@ func (c *Capturer) serveLogin(w http.ResponseWriter, r *http.Request, form *Capt
 	}
 	loginID, password, ok := loginForm(body, form.LoginIDField, form.PasswordField)
 	defer clear(password)
-	if !ok {
+	if !ok || namesField(r.URL.RawQuery, form.LoginIDField, form.PasswordField) {
+		// A login ID or password in the query string too: servlets read
+		// it before the body, so the legacy check may have been another
+		// user's.
 		next.ServeHTTP(w, r)
 		return
 	}
@@ -138,6 +145,12 @@ func (e errReader) Read([]byte) (int, error) { return 0, e.err }
 // field is there exactly once and decodes: with two values the legacy
 // handler may have checked the other one.
 func loginForm(body []byte, loginField, passwordField string) (loginID string, password []byte, ok bool) {
+	if bytes.IndexByte(body, ';') >= 0 {
+		// Older Rack and Python parsers split fields on ";" too, where
+		// url.ParseQuery skips the pair: two readers, two login IDs.
+		// Browsers encode ";" in forms, so only a crafted body has one.
+		return "", nil, false
+	}
 	var nLogin, nPassword int
 	for s := body; len(s) > 0; {
 		var pair []byte
@@ -149,6 +162,12 @@ func loginForm(body []byte, loginField, passwordField string) (loginID string, p
 		key, err := url.QueryUnescape(string(k))
 		if err != nil {
 			continue
+		}
+		if key != loginField && key != passwordField && namesField(key, loginField, passwordField) {
+			// Another spelling of a field (" email", "e.mail" to PHP): the
+			// legacy handler may read its value instead.
+			clear(password)
+			return "", nil, false
 		}
 		switch key {
 		case loginField:
@@ -171,6 +190,38 @@ func loginForm(body []byte, loginField, passwordField string) (loginID string, p
 		return "", nil, false
 	}
 	return loginID, password, true
+}
+
+// namesField reports whether the field names of raw, a query string (or a
+// single name), include one that a lenient form parser reads as one of
+// fields.
+func namesField(raw string, fields ...string) bool {
+	for _, pair := range strings.FieldsFunc(raw, func(r rune) bool { return r == '&' || r == ';' }) {
+		k, _, _ := strings.Cut(pair, "=")
+		if u, err := url.QueryUnescape(k); err == nil {
+			k = u
+		}
+		for _, f := range fields {
+			if lenientName(k) == lenientName(f) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// lenientName is what lenient form parsers make of a field name: PHP
+// drops leading spaces, reads " ", "." and "[" as "_" and "a[x]" as the
+// array a; ASP.NET ignores case; C-based parsers stop at a NUL.
+func lenientName(k string) string {
+	if i := strings.IndexByte(k, 0); i >= 0 {
+		k = k[:i]
+	}
+	k = strings.ToLower(strings.TrimLeft(k, " \t\r\n"))
+	if i := strings.IndexByte(k, '['); i > 0 && strings.IndexByte(k[i:], ']') > 0 {
+		k = k[:i]
+	}
+	return strings.NewReplacer(" ", "_", ".", "_", "[", "_").Replace(k)
 }
 
 var errEscape = errors.New("agmigrate: bad form escape")
