@@ -309,9 +309,9 @@ func TestGovernorWait(t *testing.T) {
 	if err := g.Wait(ctx, agmigrate.CallAdminMutation, agmigrate.Interactive); err != nil {
 		t.Fatalf("within QueueWait: %v", err)
 	}
-	// Two reserved ahead would exceed QueueWait: refused at once.
+	// Beyond one reserved ahead, QueueWait is exceeded: refused at once.
 	var wg sync.WaitGroup
-	errs := make([]error, 3)
+	errs := make([]error, 10)
 	for i := range errs {
 		wg.Add(1)
 		go func() { defer wg.Done(); errs[i] = g.Wait(ctx, agmigrate.CallAdminMutation, agmigrate.Interactive) }()
