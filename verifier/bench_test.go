@@ -5,6 +5,8 @@ import (
 	"crypto/rsa"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/json"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -12,6 +14,8 @@ import (
 
 	"github.com/agmigrate/agmigrate/authgeartest"
 	"github.com/agmigrate/agmigrate/verifier"
+	"github.com/lestrrat-go/jwx/v2/jwa"
+	"github.com/lestrrat-go/jwx/v2/jwk"
 )
 
 type bench struct {
@@ -190,4 +194,77 @@ func median(v []float64) float64 {
 		return v[len(v)/2]
 	}
 	return (v[len(v)/2-1] + v[len(v)/2]) / 2
+}
+
+// BenchmarkLegacyRatios is BenchmarkAuthgearRatios for a legacy RS256 JWT
+// (static JWKS, an email login ID, a dozen claims): the floor and the
+// first-seen legacy verifier on the same token, interleaved, as the median
+// of per-iteration ratios:
+//
+//	go test ./verifier -run '^$' -bench LegacyRatios -benchtime 3s -count 5
+func BenchmarkLegacyRatios(b *testing.B) {
+	ctx := bg(b)
+	pub, _ := legacyKey().PublicKey()
+	set := jwk.NewSet()
+	_ = set.AddKey(pub)
+	jwks, _ := json.Marshal(set)
+	var rsaPub rsa.PublicKey
+	if err := pub.Raw(&rsaPub); err != nil {
+		b.Fatal(err)
+	}
+	v, err := verifier.NewJWT(ctx, verifier.JWTConfig{JWKS: jwks, Issuer: "https://legacy.example.com", Audience: []string{"web"}, CacheSize: 16})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer v.Close()
+	now := time.Now().Unix()
+	toks := make([]string, 64)
+	inputs, sigs := make([][]byte, len(toks)), make([][]byte, len(toks))
+	for i := range toks {
+		toks[i] = forge(b, legacyKey(), jwa.RS256, map[string]any{"kid": "legacy-1", "typ": "JWT"}, map[string]any{
+			"iss": "https://legacy.example.com", "aud": "web", "sub": fmt.Sprintf("auth0|%024d", i),
+			"email": "alice@example.com", "email_verified": true, "name": "Alice Example", "nickname": "alice",
+			"picture": "https://s.gravatar.com/avatar/0123456789abcdef0123456789abcdef?s=480", "updated_at": "2026-11-01T10:00:00.000Z",
+			"iat": now, "exp": now + 3600, "jti": fmt.Sprintf("%032x", i),
+		})
+		dot := strings.LastIndexByte(toks[i], '.')
+		inputs[i] = []byte(toks[i][:dot])
+		if sigs[i], err = base64.RawURLEncoding.DecodeString(toks[i][dot+1:]); err != nil {
+			b.Fatal(err)
+		}
+	}
+	ratios := make([]float64, 0, b.N)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		n := i % len(toks)
+		floor := func() time.Duration {
+			t0 := time.Now()
+			h := sha256.Sum256(inputs[n])
+			if err := rsa.VerifyPKCS1v15(&rsaPub, crypto.SHA256, h[:], sigs[n]); err != nil {
+				b.Fatal(err)
+			}
+			return time.Since(t0)
+		}
+		legacy := func() time.Duration {
+			t0 := time.Now()
+			if _, err := v.VerifyLegacy(ctx, toks[n]); err != nil {
+				b.Fatal(err)
+			}
+			return time.Since(t0)
+		}
+		var f, l time.Duration
+		if i%2 == 0 {
+			f = floor()
+			l = legacy()
+		} else {
+			l = legacy()
+			f = floor()
+		}
+		ratios = append(ratios, float64(l)/float64(f))
+	}
+	b.StopTimer()
+	r := median(ratios)
+	b.ReportMetric(r, "first-seen/floor")
+	b.ReportMetric(0, "ns/op")
+	b.Logf("legacy first-seen %.3fx the floor", r)
 }
