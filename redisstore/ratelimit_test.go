@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/agmigrate/agmigrate"
+	"github.com/agmigrate/agmigrate/authgeartest"
 	"github.com/agmigrate/agmigrate/redisstore"
 )
 
@@ -150,4 +151,38 @@ func TestRateLimiterRedisDown(t *testing.T) {
 	if _, ok, err := st.Reserve(ctx, "agm:g:down", l, 0); err != nil || !ok {
 		t.Errorf("Redis back: ok %v, err %v", ok, err)
 	}
+}
+
+// An Authgear 429 seen by one replica pauses the budget for all: the
+// next replica's exchange is throttled without calling Authgear (single
+// node and cluster).
+func TestRateLimited429PausesEveryReplica(t *testing.T) {
+	onEachDeployment(t, func(t *testing.T, sh *shared) {
+		fake := authgeartest.New(t, authgeartest.Options{EnableCreateSession: true})
+		fake.AddUser(authgeartest.User{Email: "a@example.com"})
+		fake.AddUser(authgeartest.User{Email: "b@example.com"})
+		ev := &storeEvents{}
+		cfg := func(c *agmigrate.Config) {
+			c.RateLimitBackOff = time.Hour // no timing: the pause outlasts the test
+			c.QueueWait = time.Nanosecond  // and nobody waits for it
+		}
+		a := newReplica(t, fake, sh.client(), "a", ev, nil, cfg)
+		b := newReplica(t, fake, sh.client(), "b", ev, nil, cfg)
+		fake.SetFault("createSession", authgeartest.Fault{Times: 1, GraphQLError: &authgeartest.GraphQLError{
+			Message: "request rate limited", ErrorName: "TooManyRequest", Reason: "RateLimited"}})
+		if got := hit(a, legacyToken("a@example.com", 1)); !strings.HasPrefix(got.body, "legacy") {
+			t.Fatalf("replica a over Authgear's limit: %q", got.body)
+		}
+		lookups := fake.Calls("getUserByLoginID")
+		if got := hit(b, legacyToken("b@example.com", 2)); !strings.HasPrefix(got.body, "legacy") {
+			t.Errorf("replica b during the pause: %q", got.body)
+		}
+		if fake.Calls("createSession") != 1 || fake.Calls("getUserByLoginID") != lookups {
+			t.Errorf("replica b called Authgear during the pause: %v", fake.AllCalls())
+		}
+		v, _ := ev.outcomes.Load(agmigrate.OutcomeThrottled)
+		if v == nil || v.(*atomic.Int64).Load() != 2 {
+			t.Errorf("throttled outcomes: %v", v)
+		}
+	})
 }
