@@ -1,10 +1,14 @@
 package agmigrate_test
 
 import (
+	"fmt"
+	"mime"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
+	"unicode/utf16"
 
 	"github.com/agmigrate/agmigrate"
 	"github.com/agmigrate/agmigrate/authgeartest"
@@ -48,6 +52,27 @@ var legacyParsers = map[string]struct {
 	"Rack": {func(_ *http.Request, body string) url.Values {
 		return splitForm(body, "&;", func(k string) string { return k })
 	}, true},
+	"servlet with a charset": {func(r *http.Request, body string) url.Values {
+		// Servlet containers decode a form in the charset its
+		// Content-Type names.
+		if _, params, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); !strings.EqualFold(params["charset"], "utf-16le") {
+			return splitForm(body, "&", func(k string) string { return k })
+		}
+		utf16le := func(s string) string {
+			u := make([]uint16, len(s)/2)
+			for i := range u {
+				u[i] = uint16(s[2*i]) | uint16(s[2*i+1])<<8
+			}
+			return string(utf16.Decode(u))
+		}
+		out := url.Values{}
+		for k, vs := range splitForm(body, "&", func(k string) string { return k }) {
+			for _, v := range vs {
+				out[utf16le(k)] = append(out[utf16le(k)], utf16le(v))
+			}
+		}
+		return out
+	}, false},
 	"servlet": {func(r *http.Request, body string) url.Values {
 		out := r.URL.Query() // query string parameters come first
 		for k, vs := range splitForm(body, "&", func(k string) string { return k }) {
@@ -102,6 +127,30 @@ func TestAttackCaptureFormParserDifferential(t *testing.T) {
 			h, err := c.Handler(agmigrate.CaptureForm{Succeeded: agmigrate.StatusIs(http.StatusOK)}, legacy)
 			if err != nil {
 				t.Fatal(err)
+			}
+			// The attacker's legacy login ID and password are what the bytes
+			// of kate's address and of a password read as UTF-16.
+			le := func(s string) string {
+				var b strings.Builder
+				for _, r := range s {
+					fmt.Fprintf(&b, "%%%02X%%00", r)
+				}
+				return b.String()
+			}
+			passwords := map[string]string{"kate@example.com": "kates-own-password", "attacker@evil.test": attackerPW}
+			if name == "servlet with a charset" {
+				passwords["\u616b\u6574\u6540\u6178\u706d\u656c\u632e\u6d6f"] = "\u7461\u6174\u6b63\u7265\u702d\u7361\u7773\u726f\u2d64\u3231"
+			}
+			legacy = parsedLogin(p.parse, p.last, passwords)
+			if h, err = c.Handler(agmigrate.CaptureForm{Succeeded: agmigrate.StatusIs(http.StatusOK)}, legacy); err != nil {
+				t.Fatal(err)
+			}
+			r := httptest.NewRequest("POST", "/login", strings.NewReader("email=kate%40example.com&password=attacker-password-12&"+
+				le("email")+"=kate%40example.com&"+le("password")+"=attacker-password-12"))
+			r.Header.Set("Content-Type", "application/x-www-form-urlencoded; charset=utf-16le")
+			h.ServeHTTP(httptest.NewRecorder(), r)
+			if w.fake.CheckPassword("kate@example.com", "attacker-password-12") || w.fake.SessionCount(kate) != 0 {
+				t.Fatalf("a form in UTF-16: the attacker's password captured for kate; sessions %d", w.fake.SessionCount(kate))
 			}
 			for _, tc := range []struct{ target, body string }{
 				{"/login", "email=kate%40example.com&%20email=attacker%40evil.test&password=" + attackerPW},

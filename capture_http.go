@@ -126,8 +126,12 @@ func (c *Capturer) serveLogin(w http.ResponseWriter, r *http.Request, form *Capt
 }
 
 func isURLEncoded(ct string) bool {
-	mt, _, err := mime.ParseMediaType(ct)
-	return err == nil && mt == "application/x-www-form-urlencoded"
+	mt, params, err := mime.ParseMediaType(ct)
+	// A form in another charset is read in it by some legacy stacks
+	// (servlet containers), where the bytes name another user than they
+	// do as UTF-8: not captured.
+	cs := strings.ToLower(params["charset"])
+	return err == nil && mt == "application/x-www-form-urlencoded" && (cs == "" || cs == "utf-8" || cs == "us-ascii")
 }
 
 type readCloser struct {
