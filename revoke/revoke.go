@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/agmigrate/agmigrate"
 	"github.com/agmigrate/agmigrate/adminapi"
 )
 
@@ -15,6 +16,13 @@ type Admin interface {
 	ListUsers(ctx context.Context, opts adminapi.ListUsersOptions) (*adminapi.UserPage, error)
 	ListSessions(ctx context.Context, userNodeID string) ([]adminapi.UserSession, error)
 	RevokeSession(ctx context.Context, sessionNodeID string) error
+}
+
+// Ledger is the reading side of agmigrate.SessionLedger: the middleware's
+// Store (agmigrate.MemoryStore, redisstore.Store), an agmigrate.FileLedger,
+// or the app's own ledger behind Config.OnSessionCreated.
+type Ledger interface {
+	CreatedSessions(ctx context.Context, after agmigrate.CreatedSession, limit int) ([]agmigrate.CreatedSession, error)
 }
 
 // ErrInvalidConfig is wrapped by the error a pass returns for bad settings.
@@ -29,6 +37,18 @@ type Config struct {
 	// Admin reaches Authgear (an *adminapi.Client). Required.
 	Admin Admin
 
+	// Ledger lists the sessions agmigrate created: the exact source. Each
+	// is revoked by its ID, whatever Authgear shows about it now.
+	// Required unless Marker is set.
+	Ledger Ledger
+
+	// Marker also walks every user's sessions (one Admin API call per
+	// user) for those still carrying the User-Agent of the createSession
+	// call: sessions created before the ledger existed, and not refreshed
+	// since (a refresh replaces the User-Agent). Sessions the ledger
+	// holds are not counted twice. Default false.
+	Marker bool
+
 	// DryRun finds the sessions and revokes none.
 	DryRun bool
 
@@ -42,63 +62,107 @@ type Config struct {
 	// sends (adminapi.Config.UserAgent). Default adminapi.MarkerUserAgent.
 	MarkerUserAgent string
 
-	// After resumes from a cursor (a Report.Cursor). Default: the first
-	// user.
+	// After resumes from a cursor (a Report.Cursor). Default: the start.
 	After string
 
-	// PageSize is the number of users per listing call. Default 100.
+	// PageSize is the number of ledger entries, or of users, per call.
+	// Default 100.
 	PageSize int
 
-	// Wait, when set, is called before every revokeSession call, to keep
-	// the pass inside an Admin API budget (a rate limiter's Wait).
+	// Governor, when set, is the middleware's (Middleware.Governor()):
+	// each revokeSession takes its call from the Admin API budget at
+	// Background priority, behind the users' own exchanges, and an
+	// Authgear 429 answer pauses the budget in every replica.
+	Governor *agmigrate.Governor
+
+	// Wait, when set, is also called before every revokeSession call (a
+	// rate limiter's Wait, for a pass without a middleware).
 	Wait func(ctx context.Context) error
 
-	// Checkpoint, when set, is called after each page of users with the
-	// cursor to resume from.
+	// RateLimitBackOff is how long a 429 answer pauses the pass when there
+	// is no Governor. Default 2 s.
+	RateLimitBackOff time.Duration
+
+	// Checkpoint, when set, is called after each page with the cursor to
+	// resume from.
 	Checkpoint func(ctx context.Context, cursor string) error
 
-	// OnSession, when set, is called for every marked session found,
-	// after it was revoked (or not, in a dry run).
+	// OnSession, when set, is called for every session selected, after it
+	// was revoked (or not, in a dry run).
 	OnSession func(Found)
 }
 
-// Found is one marked session.
+// Source says how a pass found a session.
+type Source string
+
+const (
+	// FromLedger: the session ledger names it.
+	FromLedger Source = "ledger"
+	// FromMarker: only the User-Agent marker shows it (Config.Marker).
+	FromMarker Source = "marker"
+)
+
+// Found is one session a pass selected.
 type Found struct {
+	Source    Source
 	UserID    string // uuid
 	SessionID string // node ID
 	ClientID  string
 	CreatedAt time.Time
-	// Revoked is true once revokeSession succeeded, or found the session
-	// already gone; false in a dry run or on failure.
+	// Revoked is true once revokeSession succeeded.
 	Revoked bool
-	Err     error
+	// Gone is true when the session had already ended (revoked, expired,
+	// signed out, its user disabled or deleted); a dry run tells too.
+	Gone bool
+	Err  error
 }
 
 // Report says what a pass did.
 type Report struct {
-	DryRun        bool
+	DryRun bool
+	// Ledger is how many ledger entries were selected (Since, ClientID).
+	Ledger int
+	// Marked is how many sessions only the User-Agent marker found.
+	Marked int
+	// Revoked counts the sessions this pass revoked.
+	Revoked int
+	// AlreadyGone counts selected sessions that had ended before.
+	AlreadyGone int
+	// RateLimited counts Authgear 429 answers (each call is tried again).
+	RateLimited int
+	FailedCount int
+	Failed      []Found // at most maxFailures
+
+	// The User-Agent walk (Config.Marker).
 	Users         int // users listed
 	DisabledUsers int // skipped: disabling deleted their sessions
 	Sessions      int // sessions listed
-	Marked        int // carrying agmigrate's marker (and in Since/ClientID)
-	Revoked       int
-	AlreadyGone   int // revokeSession found the session gone
-	// Unmarked counts OFFLINE_GRANT sessions without the marker (of
-	// ClientID when set): the user's own, and migrated sessions that a
-	// refresh stripped of the marker.
-	Unmarked    int
-	FailedCount int
-	Failed      []Found // at most maxFailures
-	// Cursor resumes the pass: after the last user whose sessions were
-	// all handled, with no failure before it.
+	// Unmarked counts the OFFLINE_GRANT sessions (of ClientID when set)
+	// neither in the ledger nor marked: the users' own, and sessions from
+	// before the ledger that a refresh stripped of the marker.
+	Unmarked int
+
+	// Cursor resumes the pass after the last session handled with no
+	// failure before it.
 	Cursor string
 }
 
+// Live is how many selected sessions were still live: revoked, or in a
+// dry run to be revoked.
+func (r *Report) Live() int { return r.Ledger + r.Marked - r.AlreadyGone - r.FailedCount }
+
 const maxFailures = 100
 
-// IsMigrated reports whether s carries agmigrate's marker: a refresh-token
-// session whose last access is still the Admin API call that created it.
-// markerUA is the Admin API client's User-Agent.
+// Cursors: "ledger:<agmigrate.LedgerCursor>" in the ledger, then
+// "marker:<user cursor>" in the walk of users.
+const (
+	ledgerPhase = "ledger:"
+	markerPhase = "marker:"
+)
+
+// IsMigrated reports whether s carries agmigrate's User-Agent marker: a
+// refresh-token session whose last access is still the Admin API call that
+// created it. markerUA is the Admin API client's User-Agent.
 func IsMigrated(s adminapi.UserSession, markerUA string) bool {
 	if markerUA == "" {
 		markerUA = adminapi.MarkerUserAgent
@@ -106,15 +170,25 @@ func IsMigrated(s adminapi.UserSession, markerUA string) bool {
 	return s.Type == adminapi.SessionTypeOfflineGrant && s.UserAgent != "" && strings.HasPrefix(s.UserAgent, markerUA)
 }
 
-// Migrated lists every user's sessions, oldest user first, and revokes the
-// ones carrying agmigrate's marker (none in a dry run). Sessions without
-// it, the user's own sign-ins at Authgear among them, are never touched.
+// pass is one run of Migrated.
+type pass struct {
+	cfg      Config
+	rep      *Report
+	inLedger map[string]bool // session uuids the ledger named (for the walk)
+}
+
+// Migrated revokes the sessions agmigrate created (none in a dry run):
+// first every session the ledger names, then, with Config.Marker, those
+// still carrying the User-Agent marker. A session the user created by
+// signing in at Authgear is in neither and is never touched.
 func Migrated(ctx context.Context, cfg Config) (*Report, error) {
-	if cfg.Admin == nil {
+	switch {
+	case cfg.Admin == nil:
 		return nil, fmt.Errorf("%w: Admin is required", ErrInvalidConfig)
-	}
-	if cfg.PageSize < 0 {
-		return nil, fmt.Errorf("%w: PageSize must not be negative", ErrInvalidConfig)
+	case cfg.Ledger == nil && !cfg.Marker:
+		return nil, fmt.Errorf("%w: a Ledger, or Marker, is required", ErrInvalidConfig)
+	case cfg.PageSize < 0 || cfg.RateLimitBackOff < 0:
+		return nil, fmt.Errorf("%w: PageSize and RateLimitBackOff must not be negative", ErrInvalidConfig)
 	}
 	if cfg.PageSize == 0 {
 		cfg.PageSize = 100
@@ -122,109 +196,62 @@ func Migrated(ctx context.Context, cfg Config) (*Report, error) {
 	if cfg.MarkerUserAgent == "" {
 		cfg.MarkerUserAgent = adminapi.MarkerUserAgent
 	}
-	rep := &Report{DryRun: cfg.DryRun, Cursor: cfg.After}
-	after := cfg.After
-	failed := false
-	for {
-		if err := ctx.Err(); err != nil {
-			return rep, fmt.Errorf("%w: %w", ErrStopped, err)
+	if cfg.RateLimitBackOff == 0 {
+		cfg.RateLimitBackOff = 2 * time.Second
+	}
+	p := &pass{cfg: cfg, rep: &Report{DryRun: cfg.DryRun, Cursor: cfg.After}}
+	if cfg.Marker && cfg.Ledger != nil {
+		p.inLedger = map[string]bool{}
+	}
+	var ledgerAt agmigrate.CreatedSession
+	markerAt, inMarker := "", false
+	switch c := cfg.After; {
+	case c == "":
+	case strings.HasPrefix(c, ledgerPhase):
+		at, err := agmigrate.ParseLedgerCursor(c[len(ledgerPhase):])
+		if err != nil || cfg.Ledger == nil {
+			return nil, fmt.Errorf("%w: After is not a cursor of this pass", ErrInvalidConfig)
 		}
-		page, err := cfg.Admin.ListUsers(ctx, adminapi.ListUsersOptions{First: cfg.PageSize, After: after})
+		ledgerAt = at
+	case strings.HasPrefix(c, markerPhase) && cfg.Marker:
+		markerAt, inMarker = c[len(markerPhase):], true
+	default:
+		return nil, fmt.Errorf("%w: After is not a cursor of this pass", ErrInvalidConfig)
+	}
+	clean := true
+	if cfg.Ledger != nil && !inMarker {
+		ok, err := p.ledger(ctx, ledgerAt)
 		if err != nil {
-			return rep, fmt.Errorf("%w: listing users: %w", ErrStopped, err)
+			return p.rep, err
 		}
-		for _, u := range page.Users {
-			rep.Users++
-			if err := ctx.Err(); err != nil {
-				return rep, fmt.Errorf("%w: %w", ErrStopped, err)
-			}
-			if u.IsDisabled {
-				// Disabling a user deleted all of its sessions (case 111).
-				rep.DisabledUsers++
-			} else if !userPass(ctx, cfg, rep, u) {
-				failed = true
-			}
-			if !failed {
-				rep.Cursor = u.Cursor
-			}
-		}
-		if cfg.Checkpoint != nil && rep.Cursor != "" {
-			if err := cfg.Checkpoint(ctx, rep.Cursor); err != nil {
-				return rep, fmt.Errorf("%w: saving the checkpoint: %w", ErrStopped, err)
-			}
-		}
-		if !page.HasNextPage || page.EndCursor == "" || page.EndCursor == after {
-			return rep, nil
-		}
-		after = page.EndCursor
+		clean = ok
 	}
+	if cfg.Marker {
+		if err := p.walk(ctx, markerAt, clean); err != nil {
+			return p.rep, err
+		}
+	}
+	return p.rep, nil
 }
 
-// userPass handles one user's sessions and reports whether all went well.
-func userPass(ctx context.Context, cfg Config, rep *Report, u adminapi.ListedUser) bool {
-	ss, err := cfg.Admin.ListSessions(ctx, u.NodeID)
-	if errors.Is(err, adminapi.ErrUserNotFound) {
-		return true // deleted since it was listed: no sessions left
-	}
-	if err != nil {
-		fail(rep, Found{UserID: u.ID, Err: fmt.Errorf("listing sessions: %w", err)})
-		return false
-	}
-	ok := true
-	for _, s := range ss {
-		rep.Sessions++
-		if cfg.ClientID != "" && s.ClientID != cfg.ClientID {
-			continue
-		}
-		if !IsMigrated(s, cfg.MarkerUserAgent) {
-			if s.Type == adminapi.SessionTypeOfflineGrant {
-				rep.Unmarked++
-			}
-			continue
-		}
-		if !cfg.Since.IsZero() && s.CreatedAt.Before(cfg.Since) {
-			continue
-		}
-		rep.Marked++
-		f := Found{UserID: u.ID, SessionID: s.NodeID, ClientID: s.ClientID, CreatedAt: s.CreatedAt}
-		if !cfg.DryRun {
-			f.Err = revokeOne(ctx, cfg, rep, s.NodeID)
-			f.Revoked = f.Err == nil
-			if f.Err != nil {
-				fail(rep, f)
-				ok = false
-			}
-		}
-		if cfg.OnSession != nil {
-			cfg.OnSession(f)
-		}
-	}
-	return ok
-}
-
-func revokeOne(ctx context.Context, cfg Config, rep *Report, sessionNodeID string) error {
-	if cfg.Wait != nil {
-		if err := cfg.Wait(ctx); err != nil {
-			return fmt.Errorf("waiting for the budget: %w", err)
-		}
-	}
-	err := cfg.Admin.RevokeSession(ctx, sessionNodeID)
-	switch {
-	case err == nil:
-		rep.Revoked++
-		return nil
-	case errors.Is(err, adminapi.ErrSessionNotFound):
-		// It was listed a moment ago, so it existed: it ended (revoked,
-		// expired, or the user signed out) in between.
-		rep.AlreadyGone++
+// checkpoint saves the cursor, when it moved.
+func (p *pass) checkpoint(ctx context.Context) error {
+	if p.cfg.Checkpoint == nil || p.rep.Cursor == "" {
 		return nil
 	}
-	return err
+	if err := p.cfg.Checkpoint(ctx, p.rep.Cursor); err != nil {
+		return fmt.Errorf("%w: saving the checkpoint: %w", ErrStopped, err)
+	}
+	return nil
 }
 
-func fail(rep *Report, f Found) {
-	rep.FailedCount++
-	if len(rep.Failed) < maxFailures {
-		rep.Failed = append(rep.Failed, f)
+func (p *pass) fail(f Found) {
+	p.rep.FailedCount++
+	if len(p.rep.Failed) < maxFailures {
+		p.rep.Failed = append(p.rep.Failed, f)
 	}
+}
+
+func (p *pass) selected(clientID string, created time.Time) bool {
+	return (p.cfg.ClientID == "" || clientID == p.cfg.ClientID) && (p.cfg.Since.IsZero() || !created.Before(p.cfg.Since))
 }

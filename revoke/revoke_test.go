@@ -7,93 +7,63 @@ import (
 	"testing"
 	"time"
 
+	"github.com/agmigrate/agmigrate"
 	"github.com/agmigrate/agmigrate/adminapi"
 	"github.com/agmigrate/agmigrate/authgeartest"
 	"github.com/agmigrate/agmigrate/revoke"
 )
 
-func ctx(t *testing.T) context.Context {
-	c, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	t.Cleanup(cancel)
-	return c
-}
-
-// world: a fake with users holding migrated sessions (created through the
-// Admin API client, as agmigrate does) and sessions of their own (created
-// by signing in, with a browser's User-Agent).
-type world struct {
-	fake     *authgeartest.Server
-	admin    *adminapi.Client
-	users    []string
-	migrated map[string]bool // session uuid → created by agmigrate
-}
-
-const safari = "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Safari/605.1.15"
-
-func newWorld(t *testing.T) *world {
-	t.Helper()
-	fake := authgeartest.New(t, authgeartest.Options{EnableCreateSession: true})
-	w := &world{fake: fake, admin: fake.AdminClient(), migrated: map[string]bool{}}
-	for i, email := range []string{"a@example.com", "b@example.com", "c@example.com", "d@example.com"} {
-		id := fake.AddUser(authgeartest.User{Email: email, CreatedAt: time.Now().Add(time.Duration(i-10) * time.Minute)})
-		w.users = append(w.users, id)
-		// The user's own sign-in, e.g. through the Authgear SDK.
-		own, err := fake.CreateSession(id, "test-client", map[string]any{"ios": map[string]any{"uname": map[string]any{"machine": "iPhone15,2"}}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		w.migrated[own.SessionID] = false
-		if i == 3 {
-			continue // d has only its own session
-		}
-		for range 1 + i%2 {
-			s, err := w.admin.CreateSession(ctx(t), adminapi.UserNodeID(id), "test-client", adminapi.MarkDeviceInfo(adminapi.DeviceInfo{"agmigrate": map[string]any{"user_agent": safari}}))
-			if err != nil {
-				t.Fatal(err)
-			}
-			sid, _ := adminapi.SessionNodeIDFromRefreshToken(s.RefreshToken)
-			_, uuid, _ := adminapi.ParseNodeID(sid)
-			w.migrated[uuid] = true
-		}
+// The promise: sessions the middleware created, refreshed since (so
+// Authgear shows nothing that marks them), are all revoked, and every
+// session the users made themselves stays.
+func TestRevokeRefreshedMigratedSessions(t *testing.T) {
+	w := newWorld(t, nil)
+	if n := w.markedNow(t); n != 0 {
+		t.Fatalf("%d sessions still show the User-Agent marker after the refresh", n)
 	}
-	return w
-}
-
-// marked counts the sessions the fake holds with agmigrate's device-info
-// marker, and checks every other session is still there.
-func (w *world) check(t *testing.T, wantMarked int) {
-	t.Helper()
-	marked, others := 0, 0
-	for _, s := range w.fake.Sessions("") {
-		if adminapi.HasDeviceInfoMarker(s.DeviceInfo) {
-			marked++
-		} else {
-			others++
-		}
-		if adminapi.HasDeviceInfoMarker(s.DeviceInfo) != w.migrated[s.ID] {
-			t.Errorf("session %s: marker %v, created by agmigrate %v", s.ID, adminapi.HasDeviceInfoMarker(s.DeviceInfo), w.migrated[s.ID])
-		}
+	w.check(t, 4)
+	// What the User-Agent marker alone finds now: none of them.
+	if rep, err := revoke.Migrated(ctx(t), revoke.Config{Admin: w.admin, Marker: true, DryRun: true}); err != nil || rep.Marked != 0 || rep.Unmarked != 8 {
+		t.Fatalf("marker only: %+v, %v", rep, err)
 	}
-	own := 0
-	for _, m := range w.migrated {
-		if !m {
-			own++
-		}
-	}
-	if marked != wantMarked || others != own {
-		t.Errorf("%d marked sessions (want %d), %d others (want all %d kept)", marked, wantMarked, others, own)
-	}
-}
-
-func TestDryRunChangesNothing(t *testing.T) {
-	w := newWorld(t)
-	before := w.fake.AllCalls()
 	var found []revoke.Found
-	rep, err := revoke.Migrated(ctx(t), revoke.Config{Admin: w.admin, DryRun: true, PageSize: 2, OnSession: func(f revoke.Found) { found = append(found, f) }})
+	rep, err := revoke.Migrated(ctx(t), revoke.Config{Admin: w.admin, Ledger: w.store, PageSize: 3,
+		OnSession: func(f revoke.Found) { found = append(found, f) }})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rep.Users != 4 || rep.Marked != 4 || rep.Revoked != 0 || rep.Unmarked != 4 || len(found) != 4 {
+	if rep.Ledger != 4 || rep.Revoked != 4 || rep.AlreadyGone != 0 || rep.FailedCount != 0 || rep.Cursor == "" || len(found) != 4 {
+		t.Errorf("report %+v, %d found", rep, len(found))
+	}
+	for _, f := range found {
+		if f.Source != revoke.FromLedger || !f.Revoked || f.ClientID != "test-client" {
+			t.Errorf("found %+v", f)
+		}
+	}
+	w.check(t, 0)
+	// Again, from the cursor: nothing new. From the start: all ended.
+	if rep, err = revoke.Migrated(ctx(t), revoke.Config{Admin: w.admin, Ledger: w.store, After: rep.Cursor}); err != nil || rep.Ledger != 0 {
+		t.Errorf("resumed after the end: %+v, %v", rep, err)
+	}
+	if rep, err = revoke.Migrated(ctx(t), revoke.Config{Admin: w.admin, Ledger: w.store}); err != nil || rep.AlreadyGone != 4 || rep.Revoked != 0 {
+		t.Errorf("second pass: %+v, %v", rep, err)
+	}
+	w.check(t, 0)
+}
+
+func TestDryRunChangesNothing(t *testing.T) {
+	w := newWorld(t, nil)
+	gone := w.exchange(t, "d@example.com", true)
+	w.fake.RevokeSession(gone) // the user signed out of it
+	delete(w.migrated, gone)
+	before := w.fake.AllCalls()
+	var found []revoke.Found
+	rep, err := revoke.Migrated(ctx(t), revoke.Config{Admin: w.admin, Ledger: w.store, DryRun: true, PageSize: 2,
+		OnSession: func(f revoke.Found) { found = append(found, f) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Ledger != 5 || rep.AlreadyGone != 1 || rep.Live() != 4 || rep.Revoked != 0 || len(found) != 5 {
 		t.Errorf("report %+v, %d found", rep, len(found))
 	}
 	for _, f := range found {
@@ -107,70 +77,40 @@ func TestDryRunChangesNothing(t *testing.T) {
 	}
 }
 
-func TestRevokeMigratedOnly(t *testing.T) {
-	w := newWorld(t)
-	var waits int
-	var mu sync.Mutex
-	rep, err := revoke.Migrated(ctx(t), revoke.Config{Admin: w.admin, PageSize: 3, Wait: func(context.Context) error {
-		mu.Lock()
-		waits++
-		mu.Unlock()
-		return nil
-	}})
-	if err != nil {
+// A session the ledger names that ended before the pass (revoked, user
+// disabled) counts as already ended, not as a failure; a session Authgear
+// still lists after the bare "unexpected error" is a failure.
+func TestAlreadyEnded(t *testing.T) {
+	w := newWorld(t, nil)
+	a := w.exchange(t, "a@example.com", true)
+	w.fake.RevokeSession(a)
+	delete(w.migrated, a)
+	if err := w.admin.SetDisabledStatus(ctx(t), adminapi.UserNodeID(w.users[2]), true, "left"); err != nil { // c: deletes its sessions
 		t.Fatal(err)
 	}
-	if rep.Marked != 4 || rep.Revoked != 4 || rep.FailedCount != 0 || rep.Unmarked != 4 || rep.Cursor == "" {
-		t.Errorf("report %+v", rep)
+	w.logins--
+	for id := range w.migrated {
+		if _, ok := w.fake.Session(id); !ok {
+			delete(w.migrated, id)
+		}
+	}
+	rep, err := revoke.Migrated(ctx(t), revoke.Config{Admin: w.admin, Ledger: w.store})
+	if err != nil || rep.Ledger != 5 || rep.AlreadyGone != 2 || rep.Revoked != 3 || rep.FailedCount != 0 {
+		t.Fatalf("report %+v, %v", rep, err)
 	}
 	w.check(t, 0)
-	if waits != 4 {
-		t.Errorf("budget consulted %d times, want once per revocation", waits)
+
+	// The bare error while the session is still there.
+	w2 := newWorld(t, nil)
+	w2.fake.SetFault("revokeSession", authgeartest.Fault{GraphQLError: &authgeartest.GraphQLError{Message: "unexpected error"}, Times: 1})
+	rep, err = revoke.Migrated(ctx(t), revoke.Config{Admin: w2.admin, Ledger: w2.store})
+	if err != nil || rep.FailedCount != 1 || rep.Revoked != 3 || rep.AlreadyGone != 0 || !errors.Is(rep.Failed[0].Err, adminapi.ErrSessionNotFound) {
+		t.Fatalf("bare error, session still listed: %+v, %v", rep, err)
 	}
-	// A second pass finds nothing left.
-	if rep, err = revoke.Migrated(ctx(t), revoke.Config{Admin: w.admin}); err != nil || rep.Marked != 0 {
-		t.Errorf("second pass %+v, %v", rep, err)
-	}
+	w2.check(t, 1)
 }
 
-// A refresh replaces the session's User-Agent and device info (as the real
-// server does): that session no longer carries the marker and is left.
-func TestRefreshedSessionLosesTheMarker(t *testing.T) {
-	fake := authgeartest.New(t, authgeartest.Options{EnableCreateSession: true})
-	id := fake.AddUser(authgeartest.User{Email: "a@example.com"})
-	admin := fake.AdminClient()
-	s, err := admin.CreateSession(ctx(t), adminapi.UserNodeID(id), "test-client", adminapi.MarkDeviceInfo(nil))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ss, _ := admin.ListSessions(ctx(t), adminapi.UserNodeID(id))
-	if len(ss) != 1 || !revoke.IsMigrated(ss[0], "") {
-		t.Fatalf("fresh session %+v", ss)
-	}
-	refreshWithUA(t, fake.URL, s.RefreshToken, safari)
-	ss, _ = admin.ListSessions(ctx(t), adminapi.UserNodeID(id))
-	if len(ss) != 1 || revoke.IsMigrated(ss[0], "") {
-		t.Fatalf("refreshed session %+v still reads as marked", ss)
-	}
-	rep, err := revoke.Migrated(ctx(t), revoke.Config{Admin: admin})
-	if err != nil || rep.Marked != 0 || rep.Unmarked != 1 || fake.SessionCount(id) != 1 {
-		t.Errorf("report %+v, %v, %d sessions", rep, err, fake.SessionCount(id))
-	}
-}
-
-func TestSinceAndClient(t *testing.T) {
-	w := newWorld(t)
-	rep, err := revoke.Migrated(ctx(t), revoke.Config{Admin: w.admin, DryRun: true, Since: time.Now().Add(time.Hour)})
-	if err != nil || rep.Marked != 0 {
-		t.Errorf("since the future: %+v, %v", rep, err)
-	}
-	rep, err = revoke.Migrated(ctx(t), revoke.Config{Admin: w.admin, DryRun: true, ClientID: "other-client"})
-	if err != nil || rep.Marked != 0 || rep.Unmarked != 0 {
-		t.Errorf("other client: %+v, %v", rep, err)
-	}
-}
-
-// failingAdmin fails revokeSession for one session, then works.
+// failingAdmin fails revokeSession for chosen sessions.
 type failingAdmin struct {
 	revoke.Admin
 	mu     sync.Mutex
@@ -187,39 +127,109 @@ func (f *failingAdmin) RevokeSession(ctx context.Context, id string) error {
 	return f.Admin.RevokeSession(ctx, id)
 }
 
-func TestFailureKeepsCursorAndResumes(t *testing.T) {
-	w := newWorld(t)
-	// Fail the migrated session of the second user (b).
-	ss, _ := w.admin.ListSessions(ctx(t), adminapi.UserNodeID(w.users[1]))
-	fa := &failingAdmin{Admin: w.admin, failOn: map[string]bool{}}
-	for _, s := range ss {
-		if revoke.IsMigrated(s, "") {
-			fa.failOn[s.NodeID] = true
-		}
-	}
+// A failure midway keeps the cursor before it, the pass goes on with the
+// rest, and a run from the saved cursor finishes the job.
+func TestResumeAfterFailure(t *testing.T) {
+	w := newWorld(t, nil)
+	all := ledger(t, w.store)
+	fa := &failingAdmin{Admin: w.admin, failOn: map[string]bool{all[1].NodeID(): true}}
 	var saved []string
-	rep, err := revoke.Migrated(ctx(t), revoke.Config{Admin: fa, PageSize: 1, Checkpoint: func(_ context.Context, c string) error { saved = append(saved, c); return nil }})
+	rep, err := revoke.Migrated(ctx(t), revoke.Config{Admin: fa, Ledger: w.store, PageSize: 1,
+		Checkpoint: func(_ context.Context, c string) error { saved = append(saved, c); return nil }})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rep.FailedCount != 2 || rep.Revoked != 2 || len(rep.Failed) != 2 || rep.Failed[0].UserID != w.users[1] {
+	if rep.FailedCount != 1 || rep.Revoked != 3 || rep.Failed[0].SessionID != all[1].NodeID() {
 		t.Fatalf("report %+v", rep)
 	}
-	all, _ := w.admin.ListUsers(ctx(t), adminapi.ListUsersOptions{})
-	if rep.Cursor != all.Users[0].Cursor || len(saved) == 0 {
-		t.Errorf("cursor %q, want the one after user a (%q); checkpoints %v", rep.Cursor, all.Users[0].Cursor, saved)
+	if want := "ledger:" + agmigrate.LedgerCursor(all[0]); rep.Cursor != want || len(saved) == 0 || saved[len(saved)-1] != want {
+		t.Errorf("cursor %q, checkpoints %v; want %q", rep.Cursor, saved, want)
 	}
-	// Resumed from the cursor once the failure is gone.
+	w.check(t, 1)
 	fa.failOn = map[string]bool{}
-	rep, err = revoke.Migrated(ctx(t), revoke.Config{Admin: fa, After: rep.Cursor})
-	if err != nil || rep.Revoked != 2 || rep.FailedCount != 0 {
+	rep, err = revoke.Migrated(ctx(t), revoke.Config{Admin: fa, Ledger: w.store, After: rep.Cursor})
+	if err != nil || rep.Ledger != 3 || rep.Revoked != 1 || rep.AlreadyGone != 2 || rep.FailedCount != 0 {
 		t.Errorf("resumed %+v, %v", rep, err)
 	}
 	w.check(t, 0)
+	// A cancelled pass stops with ErrStopped and a cursor.
+	c, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := revoke.Migrated(c, revoke.Config{Admin: w.admin, Ledger: w.store}); !errors.Is(err, revoke.ErrStopped) {
+		t.Errorf("cancelled: %v", err)
+	}
 }
 
-func TestBadConfig(t *testing.T) {
-	if _, err := revoke.Migrated(ctx(t), revoke.Config{}); !errors.Is(err, revoke.ErrInvalidConfig) {
-		t.Errorf("err = %v", err)
+func ledger(t *testing.T, l revoke.Ledger) []agmigrate.CreatedSession {
+	t.Helper()
+	out, err := l.CreatedSessions(ctx(t), agmigrate.CreatedSession{}, 1000)
+	if err != nil {
+		t.Fatal(err)
 	}
+	return out
+}
+
+func TestSinceAndClient(t *testing.T) {
+	w := newWorld(t, nil)
+	all := ledger(t, w.store)
+	rep, err := revoke.Migrated(ctx(t), revoke.Config{Admin: w.admin, Ledger: w.store, DryRun: true, Since: time.Now().Add(time.Hour)})
+	if err != nil || rep.Ledger != 0 {
+		t.Errorf("since the future: %+v, %v", rep, err)
+	}
+	rep, err = revoke.Migrated(ctx(t), revoke.Config{Admin: w.admin, Ledger: w.store, Since: all[2].CreatedAt})
+	if err != nil || rep.Ledger < 2 || rep.Revoked != rep.Ledger {
+		t.Errorf("since the third: %+v, %v", rep, err)
+	}
+	w.check(t, 4-rep.Revoked)
+	rep, err = revoke.Migrated(ctx(t), revoke.Config{Admin: w.admin, Ledger: w.store, ClientID: "other-client"})
+	if err != nil || rep.Ledger != 0 {
+		t.Errorf("other client: %+v, %v", rep, err)
+	}
+}
+
+// Sessions from before the ledger, not refreshed since, are found by the
+// User-Agent marker (counted apart); sessions the ledger names are not
+// counted twice; refreshed ones from before the ledger are out of reach.
+func TestMarkerFindsSessionsFromBeforeTheLedger(t *testing.T) {
+	w := newWorld(t, nil)
+	w.preLedger(t, w.users[3])
+	w.preLedger(t, w.users[0])
+	_, rt := w.preLedger(t, w.users[1])
+	refreshWithUA(t, w.fake.URL, rt, safari)
+	var sources = map[revoke.Source]int{}
+	rep, err := revoke.Migrated(ctx(t), revoke.Config{Admin: w.admin, Ledger: w.store, Marker: true, PageSize: 2,
+		OnSession: func(f revoke.Found) { sources[f.Source]++ }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Unmarked: the users' 4 own refresh-token sessions and the refreshed
+	// one from before the ledger.
+	if rep.Ledger != 4 || rep.Marked != 2 || rep.Revoked != 6 || rep.Unmarked != 5 || rep.Users != 4 || sources[revoke.FromMarker] != 2 {
+		t.Errorf("report %+v, sources %v", rep, sources)
+	}
+	w.check(t, 1)
+	if _, err := revoke.Migrated(ctx(t), revoke.Config{Admin: w.admin}); !errors.Is(err, revoke.ErrInvalidConfig) {
+		t.Errorf("neither ledger nor marker: %v", err)
+	}
+	if _, err := revoke.Migrated(ctx(t), revoke.Config{Admin: w.admin, Ledger: w.store, After: "marker:x"}); !errors.Is(err, revoke.ErrInvalidConfig) {
+		t.Errorf("a walk's cursor without the walk: %v", err)
+	}
+}
+
+// Revocations take their calls from the middleware's governor, and an
+// Authgear 429 pauses its budget and is tried again.
+func TestThroughTheGovernor(t *testing.T) {
+	w := newWorld(t, func(c *agmigrate.Config) {
+		c.AdminBudget = agmigrate.Budget{PerMinute: 60000, Burst: 1}
+		c.RateLimitBackOff = 10 * time.Millisecond
+	})
+	w.fake.SetFault("revokeSession", authgeartest.Fault{Status: 429, Times: 2})
+	rep, err := revoke.Migrated(ctx(t), revoke.Config{Admin: w.admin, Ledger: w.store, Governor: w.mw.Governor()})
+	if err != nil || rep.Revoked != 4 || rep.RateLimited != 2 || rep.FailedCount != 0 {
+		t.Fatalf("report %+v, %v", rep, err)
+	}
+	if st := w.mw.Governor().Stats(); st.RateLimited != 2 {
+		t.Errorf("governor stats %+v: the 429s did not pause its budget", st)
+	}
+	w.check(t, 0)
 }
