@@ -1,19 +1,23 @@
 package agmigrate_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/agmigrate/agmigrate"
+	"github.com/agmigrate/agmigrate/adminapi"
 	"github.com/agmigrate/agmigrate/authgeartest"
 	"github.com/agmigrate/agmigrate/verifier"
 )
@@ -186,5 +190,219 @@ func TestAttackSilentHandlerCacheable(t *testing.T) {
 		if cc := r.header.Get("Cache-Control"); !strings.Contains(cc, "no-store") || strings.Contains(cc, "public") {
 			t.Errorf("%s (recorder): Cache-Control %q", tc.name, cc)
 		}
+	}
+}
+
+// gatedTransport holds every createSession call until release is closed,
+// after telling entered: the test decides what happens meanwhile.
+type gatedTransport struct {
+	entered chan struct{}
+	release chan struct{}
+	once    *sync.Once
+}
+
+func (g gatedTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.Body != nil {
+		body, _ := io.ReadAll(r.Body)
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		if bytes.Contains(body, []byte("createSession")) {
+			g.once.Do(func() { close(g.entered) })
+			<-g.release
+		}
+	}
+	return http.DefaultTransport.RoundTrip(r)
+}
+
+// The only request of a new legacy token gives up while its session is
+// being created (the browser navigated away). The session is made all the
+// same; exactly one request must still report it exchanged, or the
+// migrated-users count misses this user.
+func TestAttackAbandonedExchangeCountedOnce(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, authgeartest.Options{})
+	alice := w.fake.AddUser(authgeartest.User{Email: "alice@example.com"})
+	g := gatedTransport{entered: make(chan struct{}), release: make(chan struct{}), once: &sync.Once{}}
+	admin, err := adminapi.New(adminapi.Config{Endpoint: w.fake.URL, ProjectID: w.fake.ProjectID(), Key: w.fake.AdminKey(),
+		HTTPClient: &http.Client{Transport: g}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	made := make(chan struct{})
+	cfg := w.headerConfig()
+	cfg.Admin = admin
+	cfg.OnExchanged = func(context.Context, *verifier.LegacyIdentity, string) { close(made) }
+	h := w.middleware(cfg).Handler(app)
+	tok := w.legacyToken("alice@example.com")
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan served)
+	go func() { done <- serve(h, withLegacyHeader(tok).WithContext(ctx)) }()
+	<-g.entered
+	cancel()
+	if r := <-done; r.source == "exchanged" {
+		t.Fatalf("the abandoned request was served %s", r.source)
+	}
+	close(g.release)
+	<-made
+	for i := 0; i < 3; i++ {
+		if r := serve(h, withLegacyHeader(tok)); r.source != "exchanged" || r.user != alice {
+			t.Fatalf("request %d after the abandoned one: %s %s", i, r.source, r.body)
+		}
+	}
+	if n := w.fake.SessionCount(alice); n != 1 {
+		t.Errorf("%d sessions, want 1", n)
+	}
+	if n := w.events.count(agmigrate.OutcomeExchanged); n != 1 {
+		t.Errorf("%d requests reported exchanged, want exactly 1 (reused %d, joined %d)", n,
+			w.events.count(agmigrate.OutcomeExchangeReused), w.events.count(agmigrate.OutcomeExchangeJoined))
+	}
+}
+
+// Three replicas sharing a store with a lock: N concurrent requests for one
+// new token make one session and exactly one exchanged outcome; the others
+// joined or reused it.
+func TestAttackExactCountsAcrossReplicas(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, authgeartest.Options{})
+	alice := w.fake.AddUser(authgeartest.User{Email: "alice@example.com"})
+	cfg := w.headerConfig()
+	cfg.Store = newFlakyStore()
+	var replicas []http.Handler
+	for i := 0; i < 3; i++ {
+		replicas = append(replicas, w.middleware(cfg).Handler(app))
+	}
+	tok := w.legacyToken("alice@example.com")
+	const n = 60
+	var wg sync.WaitGroup
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			if r := serve(replicas[i%3], withLegacyHeader(tok)); r.source != "exchanged" {
+				t.Errorf("request %d: %s", i, r.source)
+			}
+		}(i)
+	}
+	wg.Wait()
+	ex, joined, reused := w.events.count(agmigrate.OutcomeExchanged), w.events.count(agmigrate.OutcomeExchangeJoined), w.events.count(agmigrate.OutcomeExchangeReused)
+	if ex != 1 || ex+joined+reused != n {
+		t.Errorf("exchanged %d, joined %d, reused %d; want exactly one exchanged of %d", ex, joined, reused, n)
+	}
+	if s := w.fake.SessionCount(alice); s != 1 {
+		t.Errorf("%d sessions, want 1", s)
+	}
+}
+
+// Authgear ends the session; the same legacy token then arrives at the
+// replica that made the session, at one that had reused it (its local
+// memory primed), and at one that never saw it, before and after the
+// stored access token expired and after the user is enabled again: none
+// may mint a session, all answer 401 "sign in again".
+func TestAttackEndedSessionOnEveryReplica(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name    string
+		clients []authgeartest.Client
+		end     func(t *testing.T, w *world, user string)
+	}{
+		{"user disabled", nil, func(t *testing.T, w *world, user string) {
+			if err := w.fake.SetDisabledStatus(user, true, "test"); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{"all sessions revoked", nil, func(t *testing.T, w *world, user string) {
+			w.fake.RevokeAllSessions(user)
+		}},
+		{"the session revoked", nil, func(t *testing.T, w *world, user string) {
+			for _, s := range w.fake.Sessions(user) {
+				w.fake.RevokeSession(s.ID)
+			}
+		}},
+		{"refresh token expired", []authgeartest.Client{{ID: "test-client", RefreshTokenLifetime: 4 * time.Minute}},
+			func(*testing.T, *world, string) {}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			w := newWorld(t, authgeartest.Options{Clients: tc.clients})
+			alice := w.fake.AddUser(authgeartest.User{Email: "alice@example.com"})
+			cfg := w.headerConfig()
+			cfg.Store = newFlakyStore()
+			var rs []http.Handler
+			for i := 0; i < 3; i++ {
+				rs = append(rs, w.middleware(cfg).Handler(app))
+			}
+			tok := w.legacyToken("alice@example.com")
+			if r := serve(rs[0], withLegacyHeader(tok)); r.source != "exchanged" {
+				t.Fatalf("first: %s", r.source)
+			}
+			if r := serve(rs[1], withLegacyHeader(tok)); r.source != "exchanged" {
+				t.Fatalf("reuse on another replica: %s", r.source)
+			}
+			tc.end(t, w, alice)
+			check := func(phase string, order ...int) {
+				t.Helper()
+				for _, i := range order {
+					r := serve(rs[i], withLegacyHeader(tok))
+					if r.status != 401 || !strings.Contains(r.body, "sign in again") {
+						t.Errorf("%s, replica %d: %d %s %s", phase, i, r.status, r.source, r.body)
+					}
+				}
+			}
+			w.clock.Advance(6 * time.Minute) // past RevalidateAfter, access token still valid
+			check("access token valid", 1, 2, 0)
+			_ = w.fake.SetDisabledStatus(alice, false, "")
+			w.clock.Advance(31 * time.Minute) // the stored access token has expired
+			check("access token expired, user enabled", 2, 1, 0)
+			if c := w.fake.Calls("createSession"); c != 1 {
+				t.Errorf("%d createSession calls, want 1", c)
+			}
+			if n := w.fake.SessionCount(alice); n != 0 && tc.clients == nil {
+				t.Errorf("%d sessions left, want 0", n)
+			}
+		})
+	}
+}
+
+// With rotation on, the browser's refresh on one replica rotates the
+// refresh token; the legacy token then presented on another replica whose
+// local memory holds the exchange (and its head) leads to the live
+// session, never to a second one, and what it gets works.
+func TestAttackRotationThenOtherReplica(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, authgeartest.Options{Clients: []authgeartest.Client{{ID: "test-client", RotateRefreshTokens: true}}})
+	alice := w.fake.AddUser(authgeartest.User{Email: "alice@example.com"})
+	cfg := w.config()
+	cfg.Store = newFlakyStore()
+	cfg.RevalidateAfter = -1 // only the browser's refresh rotates
+	cfg.LegacyToken = agmigrate.ExtractorFunc(func(r *http.Request) string {
+		if c, err := r.Cookie("legacy_session"); err == nil {
+			return c.Value
+		}
+		return r.Header.Get("X-Legacy-Token")
+	})
+	cfg.Delivery = agmigrate.Both(agmigrate.Cookies{InsecureAllowHTTP: true}, agmigrate.Headers{})
+	a, b := w.middleware(cfg).Handler(app), w.middleware(cfg).Handler(app)
+	tok := w.legacyToken("alice@example.com")
+	first := serve(a, withLegacyCookie(tok))
+	if r := serve(b, withLegacyHeader(tok)); r.source != "exchanged" { // b's local memory now holds it
+		t.Fatalf("b: %s", r.source)
+	}
+	w.clock.Advance(31 * time.Minute)
+	renewed := serve(a, cookieRequest(first, "ag_refresh"))
+	if renewed.source != "authgear" || renewed.cookies["ag_refresh"].Value == first.cookies["ag_refresh"].Value {
+		t.Fatalf("cookie refresh on a: %s", renewed.source)
+	}
+	w.clock.Advance(31 * time.Minute)
+	again := serve(b, withLegacyHeader(tok))
+	if again.source != "exchanged" || again.user != alice {
+		t.Fatalf("legacy token on b after the rotation on a: %d %s %s", again.status, again.source, again.body)
+	}
+	if n, c := w.fake.SessionCount(alice), w.fake.Calls("createSession"); n != 1 || c != 1 {
+		t.Fatalf("%d sessions, %d createSession calls; want 1 and 1", n, c)
+	}
+	w.clock.Advance(31 * time.Minute)
+	req := httptest.NewRequest("GET", "/", nil)
+	req.AddCookie(&http.Cookie{Name: "ag_refresh", Value: again.header.Get("X-Authgear-Refresh-Token")})
+	if r := serve(a, req); r.source != "authgear" || r.user != alice {
+		t.Errorf("the refresh token b handed out: %s", r.source)
 	}
 }

@@ -128,6 +128,8 @@ type Exchanger struct {
 
 	// onSession is Config.OnSessionCreated (ledger.go).
 	onSession func(context.Context, CreatedSession)
+
+	unclaimed unclaimed // creations every caller gave up on (claims.go)
 }
 
 // Exchange exchanges legacyToken, already verified as id, for an Authgear
@@ -135,6 +137,9 @@ type Exchanger struct {
 func (x *Exchanger) Exchange(ctx context.Context, legacyToken string, id *verifier.LegacyIdentity, device adminapi.DeviceInfo) (*ExchangeResult, error) {
 	key := x.bind.key("x", legacyToken)
 	if res, err, ok := x.reuse(ctx, key, legacyToken, id, false); ok {
+		if err == nil && x.unclaimed.claim(key) {
+			res.Created = true
+		}
 		return res, err
 	}
 	ch := x.sf.DoChan(key, func() (any, error) {
@@ -146,7 +151,7 @@ func (x *Exchanger) Exchange(ctx context.Context, legacyToken string, id *verifi
 		if err != nil {
 			return nil, err
 		}
-		return &flight{res: res}, nil
+		return &flight{res: res, claimed: x.unclaimed.ref(key)}, nil
 	})
 	select {
 	case r := <-ch:
@@ -157,19 +162,21 @@ func (x *Exchanger) Exchange(ctx context.Context, legacyToken string, id *verifi
 		res := *f.res
 		// singleflight marks the leader's result shared too: the first
 		// caller to take the result is the one told it created the session.
-		res.Created = res.Created && f.claimed.CompareAndSwap(false, true)
+		res.Created = res.Created && x.unclaimed.take(key, f.claimed)
 		res.Joined = r.Shared && !res.Created && !res.Reused
 		return &res, nil
 	case <-ctx.Done():
+		// The flight goes on without this caller; a session it creates
+		// stays open to be claimed (claims.go).
 		return nil, fmt.Errorf("%w: %v", ErrAdminAPI, ctx.Err())
 	}
 }
 
 // flight is the result of one merged exchange; the first caller to claim
-// it is the one that created the session.
+// it is the one that created the session (nil claimed: already taken).
 type flight struct {
 	res     *ExchangeResult
-	claimed atomic.Bool
+	claimed *atomic.Bool
 }
 
 // put seals rec for secret and keeps it for ttl (at least minRecordTTL),
@@ -270,6 +277,7 @@ func (x *Exchanger) create(ctx context.Context, key, secret string, id *verifier
 		x.latch(err)
 		return nil, err
 	}
+	x.unclaimed.open(key) // before the record can be read
 	x.put(ctx, key, secret, rec, x.ttl(id.ExpiresAt))
 	if x.onCreated != nil {
 		x.onCreated(ctx, id, secret)

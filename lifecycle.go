@@ -237,6 +237,7 @@ func (x *Exchanger) recoverUnusable(ctx context.Context, key, secret string, rec
 		return nil, err, true
 	}
 	rec.Negative = ""
+	x.unclaimed.open(key)
 	x.put(ctx, key, secret, rec, x.ttl(id.ExpiresAt))
 	if x.onCreated != nil {
 		x.onCreated(ctx, id, secret)
