@@ -247,15 +247,10 @@ func (v *JWT) VerifyLegacy(ctx context.Context, token string) (*LegacyIdentity, 
 		return nil, err
 	}
 	var reg registered
-	var claims map[string]any
-	if err := scanDistinctClaims(raw, &reg); err != nil {
-		// Names match exactly and each may appear once.
-		return nil, invalid(ErrMalformed, "registered claims: %v", err)
-	}
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
-	if dec.Decode(&claims) != nil || claims == nil {
-		return nil, invalid(ErrMalformed, "payload is not a JSON object")
+	claims, err := scanLegacyClaims(raw, &reg)
+	if err != nil {
+		// Names match exactly and each may appear once, at any depth.
+		return nil, invalid(ErrMalformed, "claims: %v", err)
 	}
 	if err := v.check(&reg, claims, now); err != nil {
 		return nil, err
