@@ -10,6 +10,10 @@ import (
 type Fault struct {
 	// Latency is added before the endpoint answers.
 	Latency time.Duration
+	// Hold, when set, keeps the endpoint from answering until it is
+	// closed (or the caller gives up): a slow dependency whose release the
+	// test decides, so no assertion rests on the machine's speed.
+	Hold <-chan struct{}
 	// Status answers with this HTTP status and a JSON error envelope.
 	Status int
 	// GraphQLError makes a GraphQL root field fail with this error (only
@@ -119,6 +123,13 @@ func (d *discardWriter) WriteHeader(int)             {}
 // applyFault waits out f's latency, then drops the connection or answers
 // with f's status. It returns true when the request is done with.
 func (s *Server) applyFault(f *Fault, w http.ResponseWriter, r *http.Request) bool {
+	if f.Hold != nil {
+		select {
+		case <-f.Hold:
+		case <-r.Context().Done():
+			return true
+		}
+	}
 	if f.Latency > 0 {
 		t := time.NewTimer(f.Latency)
 		select {
