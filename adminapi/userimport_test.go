@@ -119,7 +119,7 @@ func TestWaitImportJobHonoursContext(t *testing.T) {
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("err = %v, want the context's deadline", err)
 	}
-	if time.Since(start) > 5*time.Second {
+	if time.Since(start) > 30*time.Second { // a hang, not a speed check
 		t.Errorf("WaitImportJob took %v to notice the deadline", time.Since(start))
 	}
 	if fake.Calls("import.get") < 2 {
