@@ -8,8 +8,10 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 
+	"github.com/agmigrate/agmigrate"
 	"github.com/agmigrate/agmigrate/revoke"
 )
 
@@ -19,24 +21,33 @@ func init() {
 
 const sessionsHelp = `agmigrate sessions: find the Authgear sessions agmigrate created.
 
-  agmigrate sessions list   [--since T] [--client ID] [--json]
-  agmigrate sessions revoke --migrated [--since T] [--client ID] [--dry-run]
+  agmigrate sessions list   (--ledger FILE | --redis-url URL) [--marker]
+                            [--since T] [--client ID] [--json]
+  agmigrate sessions revoke --migrated (--ledger FILE | --redis-url URL)
+                            [--marker] [--since T] [--client ID] [--dry-run]
                             [--state FILE] [--report FILE] [--rate N]
 
-A session agmigrate created carries a marker Authgear keeps: the
-User-Agent of the createSession call (agmigrate-adminapi), which Authgear
-shows as the session's userAgent until the session is refreshed. Only
-those sessions are listed or revoked; a session the user created by
-signing in at Authgear never is. A migrated session refreshed since then
-no longer carries the marker and is counted as "unmarked".
+Every session agmigrate creates is written into its session ledger at
+once (session ID, user, client, time; never a token): in Redis when the
+middleware uses redisstore (--redis-url, or $AGMIGRATE_REDIS_URL; the key
+is <prefix>sessions:{ledger}), or in a file an app writes through
+Config.OnSessionCreated with agmigrate.FileLedger (--ledger). Each session
+the ledger names is revoked by its ID, whatever Authgear shows about it
+now; a session the user created by signing in at Authgear is never in it.
+
+--marker also walks every user (one Admin API call each) for sessions
+from before the ledger existed, found by the User-Agent of the
+createSession call (agmigrate-adminapi). Authgear shows it only until a
+session's first refresh, so that walk misses those refreshed since; they
+are counted among the "other refresh-token sessions left alone".
 
 With Rollout{Percent: 0} in the middleware, revoking them undoes a
 cut-over: the users' next requests are served by the legacy system.
 
-revoke walks every user (one Admin API call per user, one per session
-revoked), saving its place in --state after each page, so an interrupted
-run resumes where it stopped. --since takes RFC 3339 (2026-11-28T09:00:00Z)
-or a date (2026-11-28).
+revoke saves its place in --state after each page, so an interrupted or
+partly failed run resumes where it stopped. --since takes RFC 3339
+(2026-11-28T09:00:00Z) or a date (2026-11-28). A session found already
+ended (revoked, expired, its user disabled) is reported as such.
 
 Exit status: 0 done, 1 some sessions could not be revoked, 2 bad usage
 or setup.
@@ -47,9 +58,11 @@ Flags:
 // sessionsFlags are the flags of both subcommands.
 type sessionsFlags struct {
 	authgearFlags
-	since, client, state, report string
-	migrated, dryRun, asJSON     bool
-	rate                         float64
+	since, client, state, report    string
+	ledgerFile, redisURL, redisPref string
+	migrated, dryRun, asJSON        bool
+	marker                          bool
+	rate                            float64
 }
 
 func sessionsCmd(ctx context.Context, args []string, stdout, stderr io.Writer, env func(string) string) int {
@@ -68,6 +81,10 @@ func sessionsCmd(ctx context.Context, args []string, stdout, stderr io.Writer, e
 	f.register(fs, env)
 	fs.StringVar(&f.since, "since", "", "only sessions created at or after this time (RFC 3339 or YYYY-MM-DD)")
 	fs.StringVar(&f.client, "client", "", "only sessions of this OAuth client ID")
+	fs.StringVar(&f.ledgerFile, "ledger", "", "the session ledger file (agmigrate.FileLedger)")
+	fs.StringVar(&f.redisURL, "redis-url", env("AGMIGRATE_REDIS_URL"), "the Redis holding redisstore's session ledger ($AGMIGRATE_REDIS_URL; keep the password out of the command line)")
+	fs.StringVar(&f.redisPref, "redis-prefix", "agmigrate:", "redisstore's Options.Prefix")
+	fs.BoolVar(&f.marker, "marker", false, "also walk every user for sessions from before the ledger (User-Agent marker)")
 	if sub == "list" {
 		fs.BoolVar(&f.asJSON, "json", false, "one JSON object per session")
 	} else {
@@ -97,12 +114,38 @@ func sessionsCmd(ctx context.Context, args []string, stdout, stderr io.Writer, e
 		fmt.Fprintln(stderr, "agmigrate sessions:", err)
 		return 2
 	}
+	if f.ledgerFile != "" && f.redisURL != "" {
+		fmt.Fprintln(stderr, "agmigrate sessions: say --ledger or --redis-url, not both")
+		return 2
+	}
+	if f.ledgerFile == "" && f.redisURL == "" && !f.marker {
+		fmt.Fprintln(stderr, "agmigrate sessions: say where the session ledger is (--ledger FILE or --redis-url URL), or --marker for sessions from before it")
+		return 2
+	}
 	admin, err := f.admin()
 	if err != nil {
 		fmt.Fprintln(stderr, "agmigrate sessions:", err)
 		return 2
 	}
-	cfg := revoke.Config{Admin: admin, Since: since, ClientID: f.client}
+	cfg := revoke.Config{Admin: admin, Since: since, ClientID: f.client, Marker: f.marker}
+	switch {
+	case f.ledgerFile != "":
+		l, err := agmigrate.ReadFileLedger(f.ledgerFile)
+		if err != nil {
+			fmt.Fprintln(stderr, "agmigrate sessions:", err)
+			return 2
+		}
+		defer l.Close()
+		cfg.Ledger = l
+	case f.redisURL != "":
+		l, err := openRedisLedger(ctx, f.redisURL, f.redisPref)
+		if err != nil {
+			fmt.Fprintln(stderr, "agmigrate sessions:", err)
+			return 2
+		}
+		defer l.Close()
+		cfg.Ledger = l
+	}
 	if sub == "list" {
 		return f.list(ctx, cfg, stdout, stderr)
 	}
@@ -124,16 +167,19 @@ func parseSince(s string) (time.Time, error) {
 
 // sessionLine is one session in list output and in the report.
 type sessionLine struct {
+	Source    string    `json:"source"`
 	UserID    string    `json:"user_id"`
 	SessionID string    `json:"session_id"`
 	ClientID  string    `json:"client_id"`
 	CreatedAt time.Time `json:"created_at"`
 	Revoked   bool      `json:"revoked,omitempty"`
+	Ended     bool      `json:"already_ended,omitempty"`
 	Error     string    `json:"error,omitempty"`
 }
 
 func lineOf(f revoke.Found) sessionLine {
-	l := sessionLine{UserID: f.UserID, SessionID: f.SessionID, ClientID: f.ClientID, CreatedAt: f.CreatedAt, Revoked: f.Revoked}
+	l := sessionLine{Source: string(f.Source), UserID: f.UserID, SessionID: f.SessionID, ClientID: f.ClientID,
+		CreatedAt: f.CreatedAt, Revoked: f.Revoked, Ended: f.Gone}
 	if f.Err != nil {
 		l.Error = f.Err.Error()
 	}
@@ -148,12 +194,22 @@ func (f *sessionsFlags) list(ctx context.Context, cfg revoke.Config, stdout, std
 			_ = enc.Encode(lineOf(s))
 			return
 		}
-		fmt.Fprintf(stdout, "%s  user %s  session %s  client %s\n", s.CreatedAt.UTC().Format(time.RFC3339), s.UserID, s.SessionID, s.ClientID)
+		state := "live"
+		switch {
+		case s.Err != nil:
+			state = "unknown (" + s.Err.Error() + ")"
+		case s.Gone:
+			state = "ended"
+		}
+		fmt.Fprintf(stdout, "%s  user %s  session %s  client %s  %s  %s\n", s.CreatedAt.UTC().Format(time.RFC3339), s.UserID, s.SessionID, s.ClientID, s.Source, state)
 	}
 	rep, err := revoke.Migrated(ctx, cfg)
 	if rep != nil && !f.asJSON {
-		fmt.Fprintf(stdout, "%d users, %d sessions: %d created by agmigrate, %d other refresh-token sessions left alone\n",
-			rep.Users, rep.Sessions, rep.Marked, rep.Unmarked)
+		fmt.Fprintf(stdout, "%d created by agmigrate: %d in the ledger, %d by the User-Agent marker; %d live, %d already ended\n",
+			rep.Ledger+rep.Marked, rep.Ledger, rep.Marked, rep.Live(), rep.AlreadyGone)
+		if cfg.Marker {
+			fmt.Fprintf(stdout, "%d users, %d sessions; %d other refresh-token sessions left alone\n", rep.Users, rep.Sessions, rep.Unmarked)
+		}
 	}
 	if err != nil {
 		fmt.Fprintln(stderr, "agmigrate sessions list:", err)
@@ -169,6 +225,7 @@ type sessionsState struct {
 	StartedAt time.Time `json:"started_at"`
 	Since     string    `json:"since,omitempty"`
 	Client    string    `json:"client,omitempty"`
+	Source    string    `json:"source"`
 }
 
 // sessionsReport is the --report file.
@@ -176,18 +233,36 @@ type sessionsReport struct {
 	DryRun      bool          `json:"dry_run"`
 	FinishedAt  time.Time     `json:"finished_at"`
 	Complete    bool          `json:"complete"`
-	Users       int           `json:"users"`
-	Sessions    int           `json:"sessions"`
-	Marked      int           `json:"marked"`
+	Ledger      int           `json:"in_ledger"`
+	Marked      int           `json:"by_marker"`
 	Revoked     int           `json:"revoked"`
-	AlreadyGone int           `json:"already_gone"`
-	Unmarked    int           `json:"unmarked"`
+	Live        int           `json:"live"`
+	AlreadyGone int           `json:"already_ended"`
+	RateLimited int           `json:"rate_limited"`
 	Failed      int           `json:"failed"`
+	Users       int           `json:"users_walked"`
+	Sessions    int           `json:"sessions_walked"`
+	Unmarked    int           `json:"other_sessions_left_alone"`
 	Found       []sessionLine `json:"sessions_found"`
 }
 
+// source names where the sessions come from, for the state file.
+func (f *sessionsFlags) source() string {
+	var parts []string
+	switch {
+	case f.ledgerFile != "":
+		parts = append(parts, "ledger file "+f.ledgerFile)
+	case f.redisURL != "":
+		parts = append(parts, "redis ledger "+f.redisPref)
+	}
+	if f.marker {
+		parts = append(parts, "marker")
+	}
+	return strings.Join(parts, " + ")
+}
+
 func (f *sessionsFlags) revoke(ctx context.Context, cfg revoke.Config, stdout, stderr io.Writer, now func() time.Time) int {
-	st := sessionsState{StartedAt: now(), Since: f.since, Client: f.client}
+	st := sessionsState{StartedAt: now(), Since: f.since, Client: f.client, Source: f.source()}
 	if !f.dryRun {
 		if b, err := os.ReadFile(f.state); err == nil {
 			var prev sessionsState
@@ -195,8 +270,8 @@ func (f *sessionsFlags) revoke(ctx context.Context, cfg revoke.Config, stdout, s
 				fmt.Fprintf(stderr, "agmigrate sessions revoke: %s is not a state file: %v\n", f.state, err)
 				return 2
 			}
-			if prev.Since != f.since || prev.Client != f.client {
-				fmt.Fprintf(stderr, "agmigrate sessions revoke: %s was made with other --since/--client; remove it to start over\n", f.state)
+			if prev.Since != f.since || prev.Client != f.client || prev.Source != f.source() {
+				fmt.Fprintf(stderr, "agmigrate sessions revoke: %s was made with other --since/--client/--ledger/--redis-url/--marker; remove it to start over\n", f.state)
 				return 2
 			}
 			if prev.Done {
@@ -222,7 +297,7 @@ func (f *sessionsFlags) revoke(ctx context.Context, cfg revoke.Config, stdout, s
 	cfg.OnSession = func(s revoke.Found) {
 		found = append(found, lineOf(s))
 		switch {
-		case f.dryRun:
+		case f.dryRun && s.Err == nil && !s.Gone:
 			fmt.Fprintf(stdout, "would revoke  user %s  session %s\n", s.UserID, s.SessionID)
 		case s.Err != nil:
 			fmt.Fprintf(stdout, "FAILED        user %s  session %s: %v\n", s.UserID, s.SessionID, s.Err)
@@ -234,17 +309,22 @@ func (f *sessionsFlags) revoke(ctx context.Context, cfg revoke.Config, stdout, s
 		return 2
 	}
 	complete := err == nil && rep.FailedCount == 0
-	r := sessionsReport{DryRun: f.dryRun, FinishedAt: now(), Complete: complete, Users: rep.Users, Sessions: rep.Sessions,
-		Marked: rep.Marked, Revoked: rep.Revoked, AlreadyGone: rep.AlreadyGone, Unmarked: rep.Unmarked, Failed: rep.FailedCount, Found: found}
+	r := sessionsReport{DryRun: f.dryRun, FinishedAt: now(), Complete: complete, Ledger: rep.Ledger, Marked: rep.Marked,
+		Revoked: rep.Revoked, Live: rep.Live(), AlreadyGone: rep.AlreadyGone, RateLimited: rep.RateLimited, Failed: rep.FailedCount,
+		Users: rep.Users, Sessions: rep.Sessions, Unmarked: rep.Unmarked, Found: found}
 	if werr := writeJSON(f.report, r); werr != nil {
 		fmt.Fprintln(stderr, "agmigrate sessions revoke: writing the report:", werr)
 	}
-	verb := "revoked"
+	verb := fmt.Sprintf("revoked %d", rep.Revoked)
 	if f.dryRun {
-		verb = "would revoke"
+		verb = fmt.Sprintf("would revoke %d", rep.Live())
 	}
-	fmt.Fprintf(stdout, "%d users, %d sessions: %s %d created by agmigrate (%d already gone), %d failed; %d other refresh-token sessions left alone\nreport: %s\n",
-		rep.Users, rep.Sessions, verb, rep.Marked, rep.AlreadyGone, rep.FailedCount, rep.Unmarked, f.report)
+	fmt.Fprintf(stdout, "%d sessions created by agmigrate (%d in the ledger, %d by the User-Agent marker): %s, %d already ended, %d failed\n",
+		rep.Ledger+rep.Marked, rep.Ledger, rep.Marked, verb, rep.AlreadyGone, rep.FailedCount)
+	if cfg.Marker {
+		fmt.Fprintf(stdout, "walked %d users, %d sessions; %d other refresh-token sessions left alone\n", rep.Users, rep.Sessions, rep.Unmarked)
+	}
+	fmt.Fprintf(stdout, "report: %s\n", f.report)
 	if !f.dryRun {
 		st.Cursor, st.Done = rep.Cursor, complete
 		if werr := writeJSON(f.state, st); werr != nil {
