@@ -3,6 +3,8 @@ package agmigrate_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -68,7 +70,7 @@ func TestLedgerRecordsEveryCreatedSession(t *testing.T) {
 			t.Fatalf("request: %+v", s)
 		}
 	}
-	c, err := agmigrate.NewCapturer(m, agmigrate.CaptureConfig{Session: true})
+	c, err := agmigrate.NewCapturer(m, agmigrate.CaptureConfig{Session: true, Verified: vouchAll})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -292,4 +294,30 @@ func FuzzReadLedgerLines(f *testing.F) {
 			}
 		}
 	})
+}
+
+// A file ledger for an app with one replica and no Redis: every session
+// the middleware creates is appended, and `agmigrate sessions revoke
+// --migrated --ledger FILE` reads it back to undo the cut-over.
+func ExampleFileLedger() {
+	dir, _ := os.MkdirTemp("", "ledger")
+	defer os.RemoveAll(dir)
+	ledger, err := agmigrate.OpenFileLedger(filepath.Join(dir, "agmigrate-sessions.jsonl"))
+	if err != nil {
+		panic(err)
+	}
+	defer ledger.Close()
+	cfg := agmigrate.Config{
+		// Authgear, Legacy, LegacyToken, Admin, ClientID as usual …
+		OnSessionCreated: func(ctx context.Context, s agmigrate.CreatedSession) {
+			if err := ledger.RecordSession(ctx, s); err != nil {
+				slog.Error("session not in the ledger", "session_id", s.SessionID, "error", err)
+			}
+		},
+	}
+	// What the exchange does after createSession:
+	cfg.OnSessionCreated(context.Background(), agmigrate.CreatedSession{SessionID: s1, UserID: uA, ClientID: "web", CreatedAt: time.UnixMilli(1764322800000)})
+	entries, _ := ledger.CreatedSessions(context.Background(), agmigrate.CreatedSession{}, 10)
+	fmt.Println(len(entries), entries[0].NodeID())
+	// Output: 1 U2Vzc2lvbjoxMDAwMDAwMC0wMDAwLTQwMDAtODAwMC0wMDAwMDAwMDAwMDE
 }
