@@ -406,3 +406,32 @@ func TestAttackRotationThenOtherReplica(t *testing.T) {
 		t.Errorf("the refresh token b handed out: %s", r.source)
 	}
 }
+
+// createSession's answer is lost after Authgear committed it (a proxy's
+// 502 or a dropped connection), on every call: the session may exist, so
+// the same legacy token must not call createSession again on each of its
+// next requests (each would leave one more orphan session in the user's
+// list); it is tried again after NegativeTTL.
+func TestAttackAmbiguousCreateSessionNotRepeatedPerRequest(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, authgeartest.Options{})
+	alice := w.fake.AddUser(authgeartest.User{Email: "alice@example.com"})
+	w.fake.SetFault("createSession", authgeartest.Fault{AfterCommit: true, Drop: true})
+	cfg := w.headerConfig()
+	cfg.BreakerThreshold = 100 // the breaker is not what stops it
+	h := w.middleware(cfg).Handler(app)
+	tok := w.legacyToken("alice@example.com")
+	for i := 0; i < 5; i++ {
+		if r := serve(h, withLegacyHeader(tok)); r.source != "legacy" {
+			t.Fatalf("request %d: %s", i, r.source)
+		}
+	}
+	if n, c := w.fake.SessionCount(alice), w.fake.Calls("createSession"); n != 1 || c != 1 {
+		t.Errorf("%d sessions, %d createSession calls for 5 requests after lost answers; want 1 and 1", n, c)
+	}
+	w.fake.ClearFault("createSession")
+	w.clock.Advance(61 * time.Second)
+	if r := serve(h, withLegacyHeader(tok)); r.source != "exchanged" {
+		t.Errorf("after NegativeTTL: %s", r.source)
+	}
+}

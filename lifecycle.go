@@ -32,7 +32,13 @@ const (
 	negDisabled = "disabled"
 	negEnded    = "ended"    // a tombstone
 	negUnusable = "unusable" // a session was made whose access token does not verify
+	negPending  = "pending"  // createSession's answer was lost: a session may exist
 )
+
+// errSessionPending: the last createSession for this token lost its answer
+// (a gateway's 502, a dropped connection, a timeout), so none is tried
+// again before NegativeTTL. Matches ErrAdminAPI.
+var errSessionPending = errors.New("agmigrate: the last createSession for this legacy token lost its answer; not tried again yet")
 
 // minRecordTTL keeps a result remembered even when the legacy token is
 // already inside its expiry leeway (its remaining lifetime is zero or less
@@ -100,6 +106,8 @@ func (x *Exchanger) reuse(ctx context.Context, key, secret string, id *verifier.
 		return nil, ErrLoginIDMismatch, true
 	case negEnded:
 		return nil, ErrSessionEnded, true
+	case negPending:
+		return nil, fmt.Errorf("%w: %w", ErrAdminAPI, errSessionPending), true
 	case negUnusable:
 		if err := x.breaker.openErr(); err != nil {
 			return nil, fmt.Errorf("%w: %w: %w", ErrAdminAPI, ErrUnusableSession, err), true
