@@ -111,7 +111,7 @@ func TestAttackCaptureLookalikes(t *testing.T) {
 	cfg := w.config()
 	cfg.LoginIDMatch = agmigrate.LoginIDMatch{EmailCaseSensitive: true, UsernameCaseSensitive: true}
 	m := w.middleware(cfg)
-	c, err := agmigrate.NewCapturer(m, agmigrate.CaptureConfig{Session: true})
+	c, err := agmigrate.NewCapturer(m, agmigrate.CaptureConfig{Session: true, Verified: vouchAll})
 	if err != nil {
 		t.Fatal(err)
 	}

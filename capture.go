@@ -77,7 +77,25 @@ type CaptureConfig struct {
 	// Timeout bounds one capture, retries included. Default: the
 	// middleware's ExchangeTimeout (10 s).
 	Timeout time.Duration
+	// Verified says whether the legacy system has verified that the
+	// account it just signed in holds the login ID: the email address
+	// confirmed, the phone number checked. A legacy account with an
+	// unconfirmed address must not set the password of, or get a session
+	// at, the Authgear account that owns that address, so email and phone
+	// login IDs are refused (ErrLoginIDUnverified) unless Verified says
+	// true. Usernames need no verification. Required for email and phone
+	// login IDs, unless UnsafeAllowUnverified.
+	Verified func(ctx context.Context, loginIDKey, loginID string) (bool, error)
+	// UnsafeAllowUnverified captures email and phone login IDs without
+	// asking Verified. Only for a legacy system that never lets an account
+	// with an unconfirmed address or number sign in.
+	UnsafeAllowUnverified bool
 }
+
+// ErrLoginIDUnverified: the legacy system did not vouch for the email
+// address or phone number (CaptureConfig.Verified), so nothing is set.
+// It also matches verifier.ErrEmailVerified.
+var ErrLoginIDUnverified = fmt.Errorf("agmigrate: capture: the legacy account's login ID is not verified: %w", verifier.ErrEmailVerified)
 
 // CaptureOutcome says what a capture did.
 type CaptureOutcome int
@@ -159,7 +177,9 @@ func NewCapturer(m *Middleware, cfg CaptureConfig) (*Capturer, error) {
 //
 // It finds the user as the exchange does (the login ID must pass the
 // verifier's rules, and the login ID Authgear holds for the user it finds
-// must equal it under LoginIDMatch, else ErrLoginIDMismatch), then sets
+// must equal it under LoginIDMatch, else ErrLoginIDMismatch; an email or
+// phone login ID needs CaptureConfig.Verified's word, else
+// ErrLoginIDUnverified), then sets
 // the password only when the user has none in Authgear. Errors say why
 // nothing was set: ErrUserMissing, ErrUserDisabled, ErrLoginIDMismatch,
 // verifier.ErrLoginID, ErrPasswordPolicy (*PasswordPolicyError),
@@ -229,8 +249,13 @@ func (c *Capturer) run(ctx context.Context, r *http.Request, key, loginID string
 	case len(password) > MaxCapturePassword:
 		err = errLongPassword
 	}
+	if err == nil {
+		err = c.checkVerified(ctx, key, id)
+	}
 	if err != nil {
-		err = fmt.Errorf("agmigrate: capture: %w", err)
+		if !errors.Is(err, ErrLoginIDUnverified) {
+			err = fmt.Errorf("agmigrate: capture: %w", err)
+		}
 		ev.Outcome, ev.Err = OutcomePasswordRefused, err
 		return nil, err
 	}
@@ -276,4 +301,21 @@ var (
 var captureOutcomes = map[CaptureOutcome]Outcome{
 	CaptureSet: OutcomePasswordCaptured, CaptureJoined: OutcomePasswordCaptureJoined,
 	CaptureKept: OutcomePasswordKept, CaptureCreated: OutcomePasswordUserCreated,
+}
+
+// checkVerified asks the app whether the legacy system vouches for an
+// email or phone login ID. An error from Verified refuses too: the capture
+// is safe to skip, the legacy sign-in goes on.
+func (c *Capturer) checkVerified(ctx context.Context, key, id string) error {
+	if key == "username" || c.cfg.UnsafeAllowUnverified {
+		return nil
+	}
+	if c.cfg.Verified == nil {
+		return fmt.Errorf("%w (set CaptureConfig.Verified, or UnsafeAllowUnverified)", ErrLoginIDUnverified)
+	}
+	ok, err := c.cfg.Verified(ctx, key, id)
+	if err != nil || !ok {
+		return ErrLoginIDUnverified
+	}
+	return nil
 }

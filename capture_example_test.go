@@ -37,7 +37,7 @@ func ExampleCapturer_CapturePassword() {
 	defer fake.Close()
 	mw, done := captureMiddleware(ctx, fake)
 	defer done()
-	capt, _ := agmigrate.NewCapturer(mw, agmigrate.CaptureConfig{})
+	capt, _ := agmigrate.NewCapturer(mw, agmigrate.CaptureConfig{Verified: emailConfirmed})
 
 	password := []byte("correct horse battery")
 	res, err := capt.CapturePassword(ctx, "email", "alice@example.com", password)
@@ -67,7 +67,7 @@ func ExampleCapturer_Handler() {
 	defer fake.Close()
 	mw, done := captureMiddleware(ctx, fake)
 	defer done()
-	capt, _ := agmigrate.NewCapturer(mw, agmigrate.CaptureConfig{})
+	capt, _ := agmigrate.NewCapturer(mw, agmigrate.CaptureConfig{Verified: emailConfirmed})
 
 	legacyLogin := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.FormValue("email") == "alice@example.com" && r.FormValue("password") == "correct horse battery" {
@@ -91,4 +91,11 @@ func ExampleCapturer_Handler() {
 	// Output:
 	// 401 false
 	// 200 true
+}
+
+// emailConfirmed answers from the legacy system's own record whether the
+// account confirmed its address (here every example account has).
+func emailConfirmed(_ context.Context, key, loginID string) (bool, error) {
+	confirmed := map[string]bool{"alice@example.com": true, "bob@example.com": true}
+	return key == "email" && confirmed[loginID], nil
 }

@@ -158,7 +158,7 @@ func TestPasswordCaptureHandlerSessionAndLegacyCookie(t *testing.T) {
 	w := newWorld(t, authgeartest.Options{})
 	id := w.fake.AddUser(authgeartest.User{Email: "both@example.com"})
 	mw := w.middleware(w.config())
-	c, err := agmigrate.NewCapturer(mw, agmigrate.CaptureConfig{Session: true})
+	c, err := agmigrate.NewCapturer(mw, agmigrate.CaptureConfig{Session: true, Verified: vouchAll})
 	if err != nil {
 		t.Fatal(err)
 	}

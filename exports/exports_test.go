@@ -170,8 +170,8 @@ func TestFirebaseAuthExport(t *testing.T) {
 	wantNotCarried(t, m["Ty6KuzzgqhcHAb0l3mshjuYnsyy2"], "identity google.com")
 	phoneOnly := m["p4H0neOnlyUs3r000000000000a1"]
 	wantRecord(t, phoneOnly, `{"phone_number":"+16505550101","phone_number_verified":true,"disabled":true}`)
-	if n := len(SidecarEntries(users)); n != 1 {
-		t.Errorf("%d sidecar entries, want 1", n)
+	if es := SidecarEntries(users); len(es) != 1 || es[0].Verified {
+		t.Errorf("sidecar entries %+v, want 1 whose address the export says is unconfirmed", es)
 	}
 
 	// Without the project's parameters the hash cannot be carried.
@@ -319,5 +319,28 @@ func TestReadersRefuseEachOthersFiles(t *testing.T) {
 				t.Errorf("the %s reader accepted %s", reader, name)
 			}
 		}
+	}
+}
+
+// A sidecar entry says whether the export vouched for its login ID, for
+// password capture to ask.
+func TestSidecarEntriesCarryVerification(t *testing.T) {
+	yes, no := true, false
+	h := func(key, id string) *passwords.Entry {
+		return &passwords.Entry{LoginIDKey: key, LoginID: id, Format: passwords.FormatPhpass, Hash: "$P$9IQRaTwmfeRo7ud9Fh4E2PdI0S3r.L0"}
+	}
+	users := []User{
+		{Record: adminapi.ImportRecord{EmailVerified: &yes}, Hash: h("email", "a@example.com")},
+		{Record: adminapi.ImportRecord{EmailVerified: &no}, Hash: h("email", "b@example.com")},
+		{Record: adminapi.ImportRecord{}, Hash: h("email", "c@example.com")},
+		{Record: adminapi.ImportRecord{PhoneNumberVerified: &yes}, Hash: h("phone", "+16505550101")},
+		{Record: adminapi.ImportRecord{EmailVerified: &yes}, Hash: h("username", "dora")},
+	}
+	var got []bool
+	for _, e := range SidecarEntries(users) {
+		got = append(got, e.Verified)
+	}
+	if want := []bool{true, false, false, true, false}; !slices.Equal(got, want) {
+		t.Errorf("verified %v, want %v", got, want)
 	}
 }

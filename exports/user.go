@@ -106,9 +106,17 @@ func Read(p Provider, r io.Reader, opts Options) ([]User, error) {
 func SidecarEntries(users []User) []passwords.Entry {
 	var out []passwords.Entry
 	for _, u := range users {
-		if u.Hash != nil {
-			out = append(out, *u.Hash)
+		if u.Hash == nil {
+			continue
 		}
+		e := *u.Hash
+		switch e.LoginIDKey {
+		case "email":
+			e.Verified = u.Record.EmailVerified != nil && *u.Record.EmailVerified
+		case "phone":
+			e.Verified = u.Record.PhoneNumberVerified != nil && *u.Record.PhoneNumberVerified
+		}
+		out = append(out, e)
 	}
 	return out
 }

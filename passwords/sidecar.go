@@ -30,6 +30,11 @@ type Entry struct {
 	Salt       string           `json:"salt,omitempty"`
 	Firebase   *FirebaseParams  `json:"firebase,omitempty"`
 	SaltedSHA  *SaltedSHAParams `json:"salted_sha,omitempty"`
+	// Verified: the export says the user confirmed this email address or
+	// phone number (always false for usernames, which need no
+	// confirmation). Password capture asks for it: an unconfirmed address
+	// may belong to someone else's Authgear account.
+	Verified bool `json:"verified,omitempty"`
 }
 
 // Verifier returns the Verifier for the entry's hash. A self-describing

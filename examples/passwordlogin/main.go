@@ -18,7 +18,9 @@
 // Answers: 200 and the Authgear cookies when signed in; 401 for a wrong
 // email or password (the same answer whether or not the email is known);
 // 403 when the legacy password is below Authgear's password policy (the
-// user must choose a new one at Authgear); 503 when Authgear cannot be
+// user must choose a new one at Authgear), or when the export says the
+// address was never confirmed (it may be someone else's: the user resets
+// the password at Authgear, which proves ownership); 503 when Authgear cannot be
 // reached (the password was right: try again).
 package main
 
@@ -128,7 +130,13 @@ func newHandler(ctx context.Context, s settings) (http.Handler, func(), error) {
 	if err != nil {
 		return fail(err)
 	}
-	capt, err := agmigrate.NewCapturer(mw, agmigrate.CaptureConfig{Session: true})
+	capt, err := agmigrate.NewCapturer(mw, agmigrate.CaptureConfig{Session: true,
+		// Only an address the export says was confirmed may set a password
+		// at the Authgear account holding it.
+		Verified: func(_ context.Context, key, loginID string) (bool, error) {
+			e, found := sidecar.Lookup(key, loginID)
+			return found && e.Verified, nil
+		}})
 	if err != nil {
 		return fail(err)
 	}
@@ -174,6 +182,10 @@ func login(sidecar *passwords.Sidecar, capt *agmigrate.Capturer) http.Handler {
 			answer(w, http.StatusServiceUnavailable, "password saved; sign in again")
 		case errors.Is(err, agmigrate.ErrPasswordPolicy):
 			answer(w, http.StatusForbidden, "your password no longer meets the password rules; choose a new one")
+		case errors.Is(err, agmigrate.ErrLoginIDUnverified):
+			// The export says the address was never confirmed: it may be
+			// someone else's. Authgear's own reset proves ownership.
+			answer(w, http.StatusForbidden, "your address was never confirmed; reset your password to sign in")
 		case errors.Is(err, agmigrate.ErrUserDisabled):
 			answer(w, http.StatusForbidden, "the account is disabled")
 		case errors.Is(err, agmigrate.ErrAdminAPI):
