@@ -29,7 +29,7 @@ type Config struct {
 	// Secret is the project's webhook signing secret: the string the
 	// portal shows, as bytes (or SecretFromJWK of the key in
 	// authgear.secrets.yaml). Required, at least 16 bytes.
-	Secret []byte
+	Secret Secret
 
 	// OnEvent is called for every verified, fresh, first-seen
 	// non-blocking event. Required. An error makes the Handler answer 500
@@ -103,7 +103,7 @@ func New(cfg Config) (*Handler, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	cfg.Secret = append([]byte(nil), cfg.Secret...)
+	cfg.Secret = append(Secret(nil), cfg.Secret...)
 	return &Handler{cfg: cfg}, nil
 }
 
