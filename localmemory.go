@@ -1,7 +1,10 @@
 package agmigrate
 
 import (
+	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"sync"
 	"time"
@@ -26,6 +29,9 @@ type localEntry struct {
 	// shared: the shared store is known to have held this value (it was
 	// read from there, or written there without error).
 	shared bool
+	// gen is the shared store's generation marker when it held the value
+	// (genKey): a value it lost with its whole data is not a deletion.
+	gen string
 }
 
 func newLocalMemory(max int) *localMemory {
@@ -78,10 +84,10 @@ func (l *localMemory) delete(key string) {
 	l.mu.Unlock()
 }
 
-func (l *localMemory) confirm(key string, v []byte) {
+func (l *localMemory) confirm(key string, v []byte, gen string) {
 	l.mu.Lock()
 	if e, ok := l.m[key]; ok && len(e.v) == len(v) && (len(v) == 0 || &e.v[0] == &v[0]) {
-		e.shared = true
+		e.shared, e.gen = true, gen
 		l.m[key] = e
 	}
 	l.mu.Unlock()
@@ -99,6 +105,9 @@ type tier struct {
 	keep     time.Duration // how long a value read from the shared store is kept locally at most
 	storeErr func(error)
 	now      func() time.Time
+
+	genMu sync.Mutex
+	gen   string // the shared store's generation marker last seen ("" unknown)
 }
 
 // get returns the value under key, or ErrNotFound. local reports a value
@@ -126,15 +135,16 @@ func (t *tier) get(ctx context.Context, key string) (v []byte, local bool, err e
 		if had {
 			exp = e.exp
 		}
-		t.local.put(key, localEntry{v: v, exp: exp, seen: now, shared: true})
+		t.local.put(key, localEntry{v: v, exp: exp, seen: now, shared: true, gen: t.generation(sctx)})
 		return v, false, nil
 	case errors.Is(err, ErrNotFound):
-		if had && !e.shared {
+		if had && (!e.shared || t.lost(sctx, e)) {
 			// Made while the shared store was failing, so it never got
-			// there: it still stands, and is written there now, so the
-			// other replicas converge on it instead of making their own.
+			// there, or lost by a store that came back empty: it still
+			// stands, and is written there now, so the other replicas
+			// converge on it instead of making their own.
 			if perr := t.shared.Put(sctx, key, e.v, e.exp.Sub(now)); perr == nil {
-				e.shared, e.seen = true, now
+				e.shared, e.seen, e.gen = true, now, t.generation(sctx)
 			}
 			t.local.put(key, e)
 			return e.v, true, nil
@@ -172,7 +182,7 @@ func (t *tier) getShared(ctx context.Context, key string) ([]byte, error) {
 		if e, ok := t.local.get(key, now); ok {
 			exp = e.exp
 		}
-		t.local.put(key, localEntry{v: v, exp: exp, seen: now, shared: true})
+		t.local.put(key, localEntry{v: v, exp: exp, seen: now, shared: true, gen: t.generation(ctx)})
 	}
 	return v, err
 }
@@ -192,8 +202,71 @@ func (t *tier) put(ctx context.Context, key string, value []byte, ttl time.Durat
 	if err := t.shared.Put(ctx, key, value, ttl); err != nil {
 		t.storeErr(err)
 	} else if t.local != nil {
-		t.local.confirm(key, value)
+		t.local.confirm(key, value, t.generation(ctx))
 	}
+}
+
+// genKey names the shared store's generation marker: a random value the
+// first replica writes there and every replica remembers with the values
+// it saw the store hold. A value the store no longer holds, while the
+// marker is still the one seen, was deleted there on purpose; with the
+// marker gone or another, the store lost its data (restarted empty,
+// failed over to an empty node), and the value this replica remembers
+// still stands: forgetting it would make a second session per token, or
+// bring a spent token back to life. (On a Cluster the marker lives on one
+// master: a value lost with another master is taken as deleted.)
+var genKey = storeKey("g", "generation")
+
+const genTTL = 365 * 24 * time.Hour
+
+// generation returns the shared store's marker, writing one when it has
+// none; "" when the store cannot say.
+func (t *tier) generation(ctx context.Context) string {
+	t.genMu.Lock()
+	g := t.gen
+	t.genMu.Unlock()
+	if g != "" {
+		return g
+	}
+	v, err := t.shared.Get(ctx, genKey)
+	if errors.Is(err, ErrNotFound) {
+		b := make([]byte, 16)
+		_, _ = rand.Read(b)
+		fresh := []byte(hex.EncodeToString(b))
+		if t.shared.Put(ctx, genKey, fresh, genTTL) != nil {
+			return ""
+		}
+		// Another replica may have written its own at the same moment:
+		// read back whichever stands.
+		if v, err = t.shared.Get(ctx, genKey); err != nil {
+			v = fresh
+		}
+	} else if err != nil {
+		return ""
+	}
+	t.genMu.Lock()
+	t.gen = string(v)
+	t.genMu.Unlock()
+	return string(v)
+}
+
+// lost reports whether the shared store lost e's value with the rest of
+// its data (its generation marker is gone or another), rather than had it
+// deleted.
+func (t *tier) lost(ctx context.Context, e localEntry) bool {
+	v, err := t.shared.Get(ctx, genKey)
+	switch {
+	case err == nil && e.gen != "" && bytes.Equal(v, []byte(e.gen)):
+		return false
+	case err != nil && !errors.Is(err, ErrNotFound):
+		return true // failing now: the value stands, as in an outage
+	}
+	t.genMu.Lock()
+	if t.gen == e.gen {
+		t.gen = "" // write or adopt a new marker
+	}
+	t.genMu.Unlock()
+	return true
 }
 
 // storeTimeout bounds one call to the shared store.

@@ -1,0 +1,90 @@
+package redisstore_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/agmigrate/agmigrate"
+	"github.com/agmigrate/agmigrate/authgeartest"
+	"github.com/agmigrate/agmigrate/redisstore"
+)
+
+// Attacks on redisstore's promises (issue 10), with a real redis-server.
+
+// Redis restarted empty (no persistence, a failover to an empty replica)
+// between two requests: every replica had the exchange, none saw Redis
+// fail. Past LocalFreshness each asks Redis, which no longer holds the
+// value; the legacy token must still lead to its one session, not to a
+// new one per restart.
+func TestAttackRestartedEmptyKeepsExchanges(t *testing.T) {
+	rs := startRedis(t)
+	fake := authgeartest.New(t, authgeartest.Options{EnableCreateSession: true})
+	alice := fake.AddUser(authgeartest.User{Email: "alice@example.com"})
+	clk := newClock()
+	var reps []*replica
+	for _, name := range []string{"a", "b", "c"} {
+		reps = append(reps, newReplica(t, fake, rs.client(), name, &storeEvents{}, clk, func(c *agmigrate.Config) { c.Now = clk.Now }))
+	}
+	tok := legacyToken("alice@example.com", 1)
+	first := hit(reps[0], tok)
+	for _, r := range reps {
+		if a := hit(r, tok); !strings.HasPrefix(a.body, "exchanged "+alice) || a.access != first.access {
+			t.Fatalf("replica %s before the restart: %q", r.name, a.body)
+		}
+	}
+	rs.stop()
+	rs.start() // empty: no RDB, no AOF
+	clk.Advance(6 * time.Second) // past LocalFreshness
+	for round := 0; round < 2; round++ {
+		for _, r := range reps {
+			if a := hit(r, tok); !strings.HasPrefix(a.body, "exchanged "+alice) {
+				t.Fatalf("replica %s after the restart: %q", r.name, a.body)
+			}
+		}
+		clk.Advance(6 * time.Second)
+	}
+	if n, c := fake.SessionCount(alice), fake.Calls("createSession"); n != 1 || c != 1 {
+		t.Errorf("%d sessions, %d createSession calls after Redis restarted empty; want 1 and 1", n, c)
+	}
+}
+
+// The other side of the same question: an exchange deleted in Redis on
+// purpose (ExchangeKey), with Redis otherwise intact, is forgotten by
+// every replica past LocalFreshness, and the token is exchanged again.
+func TestAttackDeletedExchangeForgotten(t *testing.T) {
+	rs := startRedis(t)
+	fake := authgeartest.New(t, authgeartest.Options{EnableCreateSession: true})
+	alice := fake.AddUser(authgeartest.User{Email: "alice@example.com"})
+	clk := newClock()
+	var reps []*replica
+	for _, name := range []string{"a", "b", "c"} {
+		reps = append(reps, newReplica(t, fake, rs.client(), name, &storeEvents{}, clk, func(c *agmigrate.Config) { c.Now = clk.Now }))
+	}
+	tok := legacyToken("alice@example.com", 2)
+	for _, r := range reps {
+		if a := hit(r, tok); !strings.HasPrefix(a.body, "exchanged "+alice) {
+			t.Fatalf("replica %s: %q", r.name, a.body)
+		}
+	}
+	value, _, _ := redisstore.KeyNames(reps[0].store, exchangeKey(fake, tok))
+	if n, err := rs.client().Del(context.Background(), value).Result(); err != nil || n != 1 {
+		t.Fatalf("DEL %d %v", n, err)
+	}
+	clk.Advance(6 * time.Second)
+	var access []string
+	for _, r := range reps {
+		a := hit(r, tok)
+		if !strings.HasPrefix(a.body, "exchanged "+alice) {
+			t.Fatalf("replica %s after the deletion: %q", r.name, a.body)
+		}
+		access = append(access, a.access)
+	}
+	if n, c := fake.SessionCount(alice), fake.Calls("createSession"); n != 2 || c != 2 {
+		t.Errorf("%d sessions, %d createSession calls after the deletion; want 2 and 2 (exchanged again, once)", n, c)
+	}
+	if access[1] != access[0] || access[2] != access[0] {
+		t.Error("the replicas hand out different sessions after the deletion")
+	}
+}
