@@ -1,12 +1,17 @@
 package redisstore_test
 
 import (
+	"bytes"
 	"context"
+	"io"
+	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/agmigrate/agmigrate"
+	"github.com/agmigrate/agmigrate/adminapi"
 	"github.com/agmigrate/agmigrate/authgeartest"
 	"github.com/agmigrate/agmigrate/redisstore"
 )
@@ -86,5 +91,97 @@ func TestAttackDeletedExchangeForgotten(t *testing.T) {
 	}
 	if access[1] != access[0] || access[2] != access[0] {
 		t.Error("the replicas hand out different sessions after the deletion")
+	}
+}
+
+// gate holds createSession calls until released, after telling entered.
+type gate struct {
+	entered chan struct{}
+	release chan struct{}
+	once    sync.Once
+}
+
+func (g *gate) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.Body != nil {
+		body, _ := io.ReadAll(r.Body)
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		if bytes.Contains(body, []byte("createSession")) {
+			g.once.Do(func() { close(g.entered) })
+			<-g.release
+		}
+	}
+	return http.DefaultTransport.RoundTrip(r)
+}
+
+// Redis stops while replica a holds the lock and createSession runs: a's
+// put fails. With Redis down each replica makes at most one session for
+// the token however often it comes back (the pauses running out between
+// rounds), and once Redis is back (empty) no replica makes another, and
+// all converge on one session.
+func TestAttackRedisStopsBetweenLockAndPut(t *testing.T) {
+	rs := startRedis(t)
+	fake := authgeartest.New(t, authgeartest.Options{EnableCreateSession: true})
+	alice := fake.AddUser(authgeartest.User{Email: "alice@example.com"})
+	clk := newClock()
+	g := &gate{entered: make(chan struct{}), release: make(chan struct{})}
+	var reps []*replica
+	for i, name := range []string{"a", "b", "c"} {
+		reps = append(reps, newReplica(t, fake, rs.client(), name, &storeEvents{}, clk, func(c *agmigrate.Config) {
+			c.Now = clk.Now
+			if i == 0 {
+				admin, err := adminapi.New(adminapi.Config{Endpoint: fake.URL, ProjectID: fake.ProjectID(), Key: fake.AdminKey(),
+					HTTPClient: &http.Client{Transport: g}})
+				if err != nil {
+					t.Fatal(err)
+				}
+				c.Admin = admin
+			}
+		}))
+	}
+	tok := legacyToken("alice@example.com", 3)
+	done := make(chan answer)
+	go func() { done <- hit(reps[0], tok) }()
+	<-g.entered
+	rs.stop()
+	close(g.release)
+	if a := <-done; !strings.HasPrefix(a.body, "exchanged "+alice) {
+		t.Fatalf("the lock holder: %q", a.body)
+	}
+	for round := 0; round < 3; round++ {
+		for _, r := range reps {
+			if a := hit(r, tok); !strings.HasPrefix(a.body, "exchanged "+alice) {
+				t.Fatalf("round %d, replica %s, Redis down: %q", round, r.name, a.body)
+			}
+		}
+		clk.Advance(pause + 6*time.Second) // the pauses and the freshness run out
+	}
+	for r, n := range sessionsByReplica(fake, alice) {
+		if n > 1 {
+			t.Errorf("Redis down: replica %s made %d sessions, want at most 1", r, n)
+		}
+	}
+	during := fake.SessionCount(alice)
+	rs.start()
+	clk.Advance(pause)
+	for _, r := range reps {
+		recovered(t, clk, r.store, exchangeKey(fake, tok))
+	}
+	var last []string
+	for round := 0; round < 3; round++ {
+		last = last[:0]
+		for _, r := range reps {
+			a := hit(r, tok)
+			if !strings.HasPrefix(a.body, "exchanged "+alice) {
+				t.Fatalf("round %d, replica %s, Redis back: %q", round, r.name, a.body)
+			}
+			last = append(last, a.access)
+		}
+		clk.Advance(6 * time.Second)
+	}
+	if n := fake.SessionCount(alice); n != during {
+		t.Errorf("%d sessions after Redis came back, had %d", n, during)
+	}
+	if last[1] != last[0] || last[2] != last[0] {
+		t.Error("the replicas still hand out different sessions after Redis came back")
 	}
 }
