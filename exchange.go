@@ -213,9 +213,9 @@ func (x *Exchanger) exchangeOnce(ctx context.Context, key, secret string, id *ve
 		}
 	}
 	// A slot among the exchanges in flight, held through the Admin API
-	// calls, and createSession's call from the budget, both before the
+	// calls, and createSession's turn in the budget, both before the
 	// lookup: a user who cannot be exchanged now costs Authgear nothing.
-	release, err := x.gov.enter(ctx)
+	ctx, release, err := x.gov.enter(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrAdminAPI, err)
 	}
@@ -258,12 +258,6 @@ func (x *Exchanger) create(ctx context.Context, key, secret string, id *verifier
 		return err
 	})
 	if err != nil {
-		if sessionMayExist(err) {
-			// The answer was lost, maybe after Authgear committed: the
-			// token's next requests must not each leave one more orphan
-			// session, so none tries again before NegativeTTL.
-			x.put(ctx, key, secret, &record{Negative: negPending, Who: whoOf(id)}, x.negTTL)
-		}
 		return nil, err
 	}
 	x.recordSession(ctx, user, sess) // the session ledger, for package revoke (ledger.go)
@@ -310,12 +304,12 @@ func (x *Exchanger) ttl(legacyExp time.Time) time.Duration {
 func (x *Exchanger) call(ctx context.Context, idempotent bool, f func(context.Context) error) error {
 	wait := x.backoff
 	for attempt := 1; ; attempt++ {
-		// createSession is the one mutation here: each retry takes its
-		// call from the Admin API budget (the first took it on entering
-		// the governor), before the breaker, which a throttle must not
-		// touch.
-		if !idempotent && attempt > 1 {
-			if err := x.gov.Wait(ctx, CallAdminMutation, priorityOf(ctx)); err != nil {
+		// createSession is the one mutation here: the first attempt
+		// awaits the turn reserved on entering the governor, each retry
+		// takes a new one (turn.go); before the breaker, which a throttle
+		// must not touch.
+		if !idempotent {
+			if err := x.gov.mutationTurn(ctx, attempt); err != nil {
 				return fmt.Errorf("%w: %w", ErrAdminAPI, err)
 			}
 		}
@@ -355,14 +349,6 @@ func (x *Exchanger) call(ctx context.Context, idempotent bool, f func(context.Co
 			return fmt.Errorf("%w: %w", ErrAdminAPI, err)
 		}
 	}
-}
-
-// sessionMayExist: a createSession call reached Authgear (or may have)
-// and its answer does not say that nothing was committed.
-func sessionMayExist(err error) bool {
-	var he *adminapi.HTTPError
-	var te *adminapi.TransportError
-	return (errors.As(err, &he) || errors.As(err, &te)) && !noSessionCanExist(err)
 }
 
 // noSessionCanExist: Authgear itself answered with an error (a GraphQL

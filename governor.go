@@ -128,6 +128,7 @@ type GovernorStats struct {
 	Throttled        uint64 // calls held back (queue full, waited too long, budget spent)
 	RateLimited      uint64 // Authgear 429 answers
 	Degraded         uint64 // budget calls made on this replica's share, the shared store failing
+	Late             uint64 // turns missed by a process too busy to wake in time, taken again
 }
 
 // Governor keeps a middleware's calls to Authgear inside their bounds
@@ -145,9 +146,9 @@ type Governor struct {
 	now       func() time.Time
 	log       *slog.Logger
 
-	throttled, limited, degraded atomic.Uint64
-	warnMu                       sync.Mutex
-	warned                       map[string]time.Time // log lines, once per period
+	throttled, limited, degraded, late atomic.Uint64
+	warnMu                             sync.Mutex
+	warned                             map[string]time.Time // log lines, once per period
 }
 
 type budget struct {
@@ -190,20 +191,11 @@ func (g *Governor) Wait(ctx context.Context, c Call, p Priority) error {
 	if g == nil || (c != CallAdminMutation && c != CallToken) {
 		return nil
 	}
-	b := g.budgets[c]
-	if p.valid() == Background {
-		return g.waitBackground(ctx, b)
+	t, err := g.take(ctx, c, p, g.deadline(ctx, time.Now()))
+	if err != nil {
+		return err
 	}
-	maxWait := g.queueWait
-	if dl, ok := ctx.Deadline(); ok {
-		maxWait = min(maxWait, time.Until(dl))
-	}
-	wait, ok := g.reserve(ctx, b, max(0, maxWait))
-	if !ok {
-		g.throttled.Add(1)
-		return &ThrottleError{Call: c, Reason: ReasonBudget, RetryIn: wait}
-	}
-	return g.sleep(ctx, c, wait)
+	return g.await(ctx, t)
 }
 
 // waitBackground takes only calls free now: interactive work reserves
@@ -307,31 +299,6 @@ func isRateLimited(err error) bool {
 	return errors.As(err, &ge) && (ge.ErrorName == "TooManyRequest" || ge.Reason == "RateLimited")
 }
 
-// enter admits an exchange, at the priority of ctx: a slot among those
-// in flight, then its createSession's call from the Admin API budget,
-// both within one QueueWait.
-func (g *Governor) enter(ctx context.Context) (release func(), err error) {
-	if g == nil {
-		return func() {}, nil
-	}
-	start := time.Now()
-	release, err = g.gate.acquire(ctx, priorityOf(ctx), g.queueWait)
-	var te *ThrottleError
-	if errors.As(err, &te) {
-		g.throttled.Add(1)
-	}
-	if err != nil {
-		return nil, err
-	}
-	wctx, cancel := context.WithDeadline(ctx, start.Add(g.queueWait))
-	defer cancel()
-	if err := g.Wait(wctx, CallAdminMutation, priorityOf(ctx)); err != nil {
-		release()
-		return nil, err
-	}
-	return release, nil
-}
-
 // Stats returns the governor's counters.
 func (g *Governor) Stats() GovernorStats {
 	if g == nil {
@@ -339,7 +306,7 @@ func (g *Governor) Stats() GovernorStats {
 	}
 	in, q := g.gate.load(g.slots)
 	return GovernorStats{InFlight: in, Queued: q, Throttled: g.throttled.Load(),
-		RateLimited: g.limited.Load(), Degraded: g.degraded.Load()}
+		RateLimited: g.limited.Load(), Degraded: g.degraded.Load(), Late: g.late.Load()}
 }
 
 // warnOnce logs a warning at most once per period for its topic: a surge

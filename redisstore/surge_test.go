@@ -282,7 +282,7 @@ func runSurge(tb testing.TB, size surgeSize) surgeResult {
 // ends with exactly one session, then is refreshed inside the token
 // budget. No timing is asserted; BenchmarkCutOverSurge reports the ratio.
 func TestCutOverSurge(t *testing.T) {
-	size := surgeSize{users: 1200, perMinute: 9000}
+	size := surgeSize{users: 1200, perMinute: 12000}
 	if testing.Short() {
 		size = surgeSize{users: 300, perMinute: 6000}
 	}
