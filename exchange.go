@@ -258,6 +258,12 @@ func (x *Exchanger) create(ctx context.Context, key, secret string, id *verifier
 		return err
 	})
 	if err != nil {
+		if sessionMayExist(err) {
+			// The answer was lost, maybe after Authgear committed: the
+			// token's next requests must not each leave one more orphan
+			// session, so none tries again before NegativeTTL.
+			x.put(ctx, key, secret, &record{Negative: negPending, Who: whoOf(id)}, x.negTTL)
+		}
 		return nil, err
 	}
 	x.recordSession(ctx, user, sess) // the session ledger, for package revoke (ledger.go)
@@ -349,6 +355,14 @@ func (x *Exchanger) call(ctx context.Context, idempotent bool, f func(context.Co
 			return fmt.Errorf("%w: %w", ErrAdminAPI, err)
 		}
 	}
+}
+
+// sessionMayExist: a createSession call reached Authgear (or may have)
+// and its answer does not say that nothing was committed.
+func sessionMayExist(err error) bool {
+	var he *adminapi.HTTPError
+	var te *adminapi.TransportError
+	return (errors.As(err, &he) || errors.As(err, &te)) && !noSessionCanExist(err)
 }
 
 // noSessionCanExist: Authgear itself answered with an error (a GraphQL
