@@ -435,3 +435,30 @@ func TestAttackAmbiguousCreateSessionNotRepeatedPerRequest(t *testing.T) {
 		t.Errorf("after NegativeTTL: %s", r.source)
 	}
 }
+
+// With the shared store down, local memory is all a replica has: a full
+// local memory that drops a live exchange made during the outage (the
+// token will make another session on this replica) must say so, as a full
+// in-memory store does.
+func TestAttackLocalMemoryEvictionReported(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, authgeartest.Options{})
+	obs := &evictionCounter{events: w.events}
+	logger, logs := logSink()
+	cfg := w.headerConfig()
+	cfg.Store, cfg.LocalMemory, cfg.Observer, cfg.Logger = &downStore{}, 4, obs, logger
+	h := w.middleware(cfg).Handler(app)
+	for i := 0; i < 6; i++ {
+		email := "u" + itoa(i) + "@example.com"
+		w.fake.AddUser(authgeartest.User{Email: email})
+		if r := serve(h, withLegacyHeader(w.legacyToken(email))); r.source != "exchanged" {
+			t.Fatalf("user %d: %s", i, r.source)
+		}
+	}
+	if obs.n.Load() == 0 {
+		t.Error("live exchanges dropped from local memory during an outage were not reported")
+	}
+	if !strings.Contains(logs.String(), "local memory") {
+		t.Errorf("not logged:\n%s", logs.String())
+	}
+}

@@ -1,6 +1,7 @@
 package agmigrate
 
 import (
+	"strings"
 	"sync"
 	"time"
 )
@@ -31,21 +32,42 @@ func (m *Middleware) watchEvictions(ms *MemoryStore) {
 	ms.onEvict = m.evicted
 }
 
+// localLost reports a replica's local memory dropping, to make room, a
+// live exchange the shared store never held (made while it was failing):
+// that token will make another session on this replica.
+func (m *Middleware) localLost(key string) {
+	if !strings.HasPrefix(key, "agm:x:") {
+		return // a refresh result or a session head: nothing is lost for good
+	}
+	if eo, ok := m.cfg.Observer.(EvictionObserver); ok {
+		eo.StoreEvicted()
+	}
+	if n, ok := m.evict.tick(m.now()); ok {
+		m.log.Warn("agmigrate: local memory is full and dropped live exchanges made while the shared store was failing; their legacy tokens would make new sessions on this replica: raise LocalMemory",
+			"dropped", n)
+	}
+}
+
+// tick counts one eviction; ok says it is time for a log line (at most
+// once a minute), with the count since the last one.
+func (e *evictions) tick(now time.Time) (n int, ok bool) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.n++
+	if !e.logged.IsZero() && now.Sub(e.logged) < time.Minute {
+		return 0, false
+	}
+	n = e.n
+	e.n, e.logged = 0, now
+	return n, true
+}
+
 func (m *Middleware) evicted() {
 	if eo, ok := m.cfg.Observer.(EvictionObserver); ok {
 		eo.StoreEvicted()
 	}
-	e := &m.evict
-	e.mu.Lock()
-	e.n++
-	now := m.now()
-	if !e.logged.IsZero() && now.Sub(e.logged) < time.Minute {
-		e.mu.Unlock()
-		return
+	if n, ok := m.evict.tick(m.now()); ok {
+		m.log.Warn("agmigrate: the in-memory store is full and dropped live exchanges; their legacy tokens would make new sessions: raise its size (NewMemoryStore) or use a shared store",
+			"dropped", n)
 	}
-	n := e.n
-	e.n, e.logged = 0, now
-	e.mu.Unlock()
-	m.log.Warn("agmigrate: the in-memory store is full and dropped live exchanges; their legacy tokens would make new sessions: raise its size (NewMemoryStore) or use a shared store",
-		"dropped", n)
 }

@@ -20,6 +20,9 @@ type localMemory struct {
 	mu  sync.Mutex
 	m   map[string]localEntry
 	max int
+	// onLost is told the key of a live value dropped to make room that the
+	// shared store never held: it is gone (capacity.go reports it).
+	onLost func(key string)
 }
 
 type localEntry struct {
@@ -50,6 +53,14 @@ func (l *localMemory) get(key string, now time.Time) (localEntry, bool) {
 }
 
 func (l *localMemory) put(key string, e localEntry) {
+	if lost := l.insert(key, e); lost != "" && l.onLost != nil {
+		l.onLost(lost)
+	}
+}
+
+// insert stores e under key, making room if needed; it returns the key of
+// a live value dropped that the shared store never held, or "".
+func (l *localMemory) insert(key string, e localEntry) (lost string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if _, ok := l.m[key]; !ok && len(l.m) >= l.max {
@@ -71,9 +82,13 @@ func (l *localMemory) put(key string, e localEntry) {
 				break
 			}
 		}
+		if old := l.m[victim]; !old.shared && e.seen.Before(old.exp) {
+			lost = victim
+		}
 		delete(l.m, victim)
 	}
 	l.m[key] = e
+	return lost
 }
 
 // confirm marks the entry under key as held by the shared store, if it

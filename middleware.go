@@ -81,6 +81,7 @@ func New(cfg Config) (*Middleware, error) {
 		m.watchEvictions(ms)
 	} else if cfg.LocalMemory >= 0 {
 		tr.local = newLocalMemory(orDefault(cfg.LocalMemory, defaultMemoryEntries))
+		tr.local.onLost = m.localLost
 	}
 	m.x.tier = tr
 	m.x.revalidate = max(0, orDefault(cfg.RevalidateAfter, 5*time.Minute))

@@ -40,7 +40,7 @@ func TestAttackRestartedEmptyKeepsExchanges(t *testing.T) {
 		}
 	}
 	rs.stop()
-	rs.start() // empty: no RDB, no AOF
+	rs.start()                   // empty: no RDB, no AOF
 	clk.Advance(6 * time.Second) // past LocalFreshness
 	for round := 0; round < 2; round++ {
 		for _, r := range reps {
