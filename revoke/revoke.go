@@ -145,11 +145,13 @@ type Report struct {
 	// Cursor resumes the pass after the last session handled with no
 	// failure before it.
 	Cursor string
+
+	live int
 }
 
 // Live is how many selected sessions were still live: revoked, or in a
 // dry run to be revoked.
-func (r *Report) Live() int { return r.Ledger + r.Marked - r.AlreadyGone - r.FailedCount }
+func (r *Report) Live() int { return r.live }
 
 const maxFailures = 100
 

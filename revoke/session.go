@@ -46,6 +46,9 @@ func (p *pass) one(ctx context.Context, f Found, live *liveSessions) bool {
 		p.rep.AlreadyGone++
 	case f.Revoked:
 		p.rep.Revoked++
+		p.rep.live++
+	default:
+		p.rep.live++ // a dry run's live session
 	}
 	if p.cfg.OnSession != nil {
 		p.cfg.OnSession(f)
