@@ -462,3 +462,39 @@ func TestAttackLocalMemoryEvictionReported(t *testing.T) {
 		t.Errorf("not logged:\n%s", logs.String())
 	}
 }
+
+// An Authgear cookie session that cannot be checked now (opaque access
+// tokens, Authgear's userinfo failing) is, like one that cannot be
+// refreshed now, no reason to answer 503 on a page that can be served
+// anonymously (RefreshFailurePolicy FailOpen, the default).
+func TestAttackUncheckableCookieOnPublicPage(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, authgeartest.Options{Clients: []authgeartest.Client{{ID: "test-client", OpaqueAccessTokens: true}}})
+	w.fake.AddUser(authgeartest.User{Email: "alice@example.com"})
+	ag, err := verifier.NewAuthgear(context.Background(), verifier.AuthgearConfig{Endpoint: w.fake.URL, Now: w.clock.Now,
+		OpaqueTokens: true, ClientIDs: []string{"test-client"}, UnsafeOpaqueTokensAnyClient: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(ag.Close)
+	cfg := w.config()
+	cfg.Authgear = ag
+	h := w.middleware(cfg).Handler(app)
+	first := serve(h, withLegacyCookie(w.legacyToken("alice@example.com")))
+	if first.source != "exchanged" {
+		t.Fatalf("first: %s %s", first.source, first.body)
+	}
+	w.clock.Advance(time.Minute) // past the verifier's cache of the opaque token
+	w.fake.SetFault("userinfo", authgeartest.Fault{Status: 503})
+	r := serve(h, cookieRequest(first, "ag_access", "ag_refresh"))
+	if r.status != 200 {
+		t.Errorf("public page with an Authgear cookie that cannot be checked now: %d %s", r.status, r.body)
+	}
+	if c := r.cookies["ag_access"]; c != nil && c.MaxAge < 0 {
+		t.Error("the session's cookies were cleared for a passing failure")
+	}
+	cfg.RequireAuth = true
+	if r := serve(w.middleware(cfg).Handler(app), cookieRequest(first, "ag_access", "ag_refresh")); r.status != 503 {
+		t.Errorf("with RequireAuth: %d, want 503", r.status)
+	}
+}

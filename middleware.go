@@ -150,6 +150,10 @@ func (m *Middleware) authenticate(w http.ResponseWriter, r *http.Request, ev *Ev
 		case err == nil:
 			ev.Outcome = OutcomeAuthgear
 			return Identity{UserID: c.Subject, Source: SourceAuthgear, Claims: c}, true
+		case !fromHeader && errors.Is(err, verifier.ErrUnavailable):
+			// A cookie session that cannot be checked now is treated as
+			// one that cannot be refreshed now (RefreshFailurePolicy).
+			return m.cannotCheck(w, r, ev, err)
 		case errors.Is(err, verifier.ErrUnavailable):
 			ev.Outcome, ev.Err = OutcomeRefused, err
 			writeUnavailable(w, 5*time.Second, "the Authgear session cannot be checked now")
