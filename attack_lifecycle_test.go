@@ -498,3 +498,38 @@ func TestAttackUncheckableCookieOnPublicPage(t *testing.T) {
 		t.Errorf("with RequireAuth: %d, want 503", r.status)
 	}
 }
+
+// The app ends a legacy token (its legacy logout calls EndLegacySession)
+// while a parallel request with the same token is in the middle of its
+// exchange: the exchange finishing afterwards must not write over the
+// tombstone and bring the token back to life.
+func TestAttackEndDuringExchange(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, authgeartest.Options{})
+	w.fake.AddUser(authgeartest.User{Email: "alice@example.com"})
+	g := gatedTransport{entered: make(chan struct{}), release: make(chan struct{}), once: &sync.Once{}}
+	admin, err := adminapi.New(adminapi.Config{Endpoint: w.fake.URL, ProjectID: w.fake.ProjectID(), Key: w.fake.AdminKey(),
+		HTTPClient: &http.Client{Transport: g}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := w.headerConfig()
+	cfg.Admin = admin
+	m := w.middleware(cfg)
+	h := m.Handler(app)
+	tok := w.legacyToken("alice@example.com")
+	done := make(chan served)
+	go func() { done <- serve(h, withLegacyHeader(tok)) }()
+	<-g.entered
+	m.EndLegacySession(context.Background(), tok)
+	close(g.release)
+	if r := <-done; r.source == "exchanged" {
+		t.Errorf("the request racing the legacy logout was handed the session")
+	}
+	if r := serve(h, withLegacyHeader(tok)); r.status != 401 {
+		t.Errorf("after EndLegacySession: %d %s", r.status, r.source)
+	}
+	if c := w.fake.Calls("createSession"); c != 1 {
+		t.Errorf("%d createSession calls, want 1", c)
+	}
+}

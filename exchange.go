@@ -267,6 +267,13 @@ func (x *Exchanger) create(ctx context.Context, key, secret string, id *verifier
 		return nil, err
 	}
 	x.recordSession(ctx, user, sess) // the session ledger, for package revoke (ledger.go)
+	if prev, ok := x.load(ctx, key, secret, true); ok && prev.Negative == negEnded {
+		// Spent while the session was being made (EndLegacySession at the
+		// legacy logout, on any replica): the tombstone stands, and the new
+		// session is not handed out (the ledger lists it).
+		x.log.Info("agmigrate: a legacy token was ended while its exchange ran; its new session is not handed out", "user_id", user.ID)
+		return nil, ErrSessionEnded
+	}
 	now := x.now()
 	rec := &record{UserID: user.ID, AccessToken: sess.AccessToken, RefreshToken: sess.RefreshToken,
 		TokenType: sess.TokenType, ExpiresIn: int64(sess.ExpiresIn / time.Second), IssuedAt: now.Unix(),
