@@ -21,13 +21,19 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
+	"sort"
 	"strings"
 	"syscall"
 	"time"
 
 	"github.com/agmigrate/agmigrate/redisstore"
 	"github.com/redis/go-redis/v9"
+	"github.com/redis/go-redis/v9/logging"
 )
+
+// go-redis logs its own failures (a dial retried, …) to stderr; the
+// command reports what failed itself, through its redactor.
+func init() { redis.SetLogger(&logging.VoidLogger{}) }
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -191,13 +197,10 @@ func parseTime(name, s string) (time.Time, error) {
 // client opens go-redis on the URL: one node, or a Cluster.
 func client(c *config) (redis.UniversalClient, error) {
 	if _, err := url.Parse(c.redisURL); err != nil {
-		// url.Error quotes the whole URL, password and all: only the
-		// reason is kept.
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			err = ue.Err
-		}
-		return nil, fmt.Errorf("the Redis URL does not parse: %w", err)
+		// url.Error, and even the reason inside it, quote pieces of the
+		// URL (a password with a "/" reads as a bad port): none is shown.
+		return nil, errors.New("the Redis URL does not parse: write it as redis://[user:password@]host:6379[/db], " +
+			"with / @ : % in the password escaped (%2F %40 %3A %25)")
 	}
 	if c.cluster {
 		o, err := redis.ParseClusterURL(c.redisURL)
@@ -214,24 +217,37 @@ func client(c *config) (redis.UniversalClient, error) {
 }
 
 // redactor returns a function that gives err's text with the URL's
-// password (raw and escaped forms) and the whole URL blotted out.
+// password (as written, unescaped and escaped) and the whole URL blotted
+// out.
 func redactor(raw string) func(error) string {
-	var secrets []string
+	var found []string
 	if u, err := url.Parse(raw); err == nil && u.User != nil {
-		if pw, ok := u.User.Password(); ok && pw != "" {
-			secrets = append(secrets, pw, url.QueryEscape(pw), url.PathEscape(pw))
+		if pw, ok := u.User.Password(); ok {
+			found = append(found, pw)
 		}
 	} else if err != nil {
-		// Unparsable: everything between the scheme and the last @.
+		// Unparsable: what stands between the scheme and the last @, and
+		// the part of it after the first colon.
 		rest := raw
 		if i := strings.Index(rest, "//"); i >= 0 {
 			rest = rest[i+2:]
 		}
 		if at := strings.LastIndex(rest, "@"); at > 0 {
-			secrets = append(secrets, rest[:at])
+			found = append(found, rest[:at])
+			if _, pw, ok := strings.Cut(rest[:at], ":"); ok {
+				found = append(found, pw)
+			}
 		}
 	}
-	secrets = append(secrets, raw)
+	secrets := []string{raw}
+	for _, x := range found {
+		secrets = append(secrets, x, url.QueryEscape(x), url.PathEscape(x))
+		if u, err := url.PathUnescape(x); err == nil {
+			secrets = append(secrets, u)
+		}
+	}
+	// Longest first, so that no part of a longer secret is left over.
+	sort.Slice(secrets, func(i, j int) bool { return len(secrets[i]) > len(secrets[j]) })
 	return func(err error) string {
 		s := err.Error()
 		for _, x := range secrets {
