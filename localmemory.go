@@ -150,16 +150,16 @@ func (t *tier) get(ctx context.Context, key string) (v []byte, local bool, err e
 		if had {
 			exp = e.exp
 		}
-		t.local.put(key, localEntry{v: v, exp: exp, seen: now, shared: true, gen: t.generation(sctx)})
+		t.local.put(key, localEntry{v: v, exp: exp, seen: now, shared: true, gen: t.genFor(sctx, key)})
 		return v, false, nil
 	case errors.Is(err, ErrNotFound):
-		if had && (!e.shared || t.lost(sctx, e)) {
+		if had && (!e.shared || t.lost(sctx, key, e)) {
 			// Made while the shared store was failing, so it never got
 			// there, or lost by a store that came back empty: it still
 			// stands, and is written there now, so the other replicas
 			// converge on it instead of making their own.
 			if perr := t.shared.Put(sctx, key, e.v, e.exp.Sub(now)); perr == nil {
-				e.shared, e.seen, e.gen = true, now, t.generation(sctx)
+				e.shared, e.seen, e.gen = true, now, t.genFor(sctx, key)
 			}
 			t.local.put(key, e)
 			return e.v, true, nil
@@ -197,7 +197,7 @@ func (t *tier) getShared(ctx context.Context, key string) ([]byte, error) {
 		if e, ok := t.local.get(key, now); ok {
 			exp = e.exp
 		}
-		t.local.put(key, localEntry{v: v, exp: exp, seen: now, shared: true, gen: t.generation(ctx)})
+		t.local.put(key, localEntry{v: v, exp: exp, seen: now, shared: true, gen: t.genFor(ctx, key)})
 	}
 	return v, err
 }
@@ -217,7 +217,7 @@ func (t *tier) put(ctx context.Context, key string, value []byte, ttl time.Durat
 	if err := t.shared.Put(ctx, key, value, ttl); err != nil {
 		t.storeErr(err)
 	} else if t.local != nil {
-		t.local.confirm(key, value, t.generation(ctx))
+		t.local.confirm(key, value, t.genFor(ctx, key))
 	}
 }
 
@@ -228,8 +228,9 @@ func (t *tier) put(ctx context.Context, key string, value []byte, ttl time.Durat
 // marker gone or another, the store lost its data (restarted empty,
 // failed over to an empty node), and the value this replica remembers
 // still stands: forgetting it would make a second session per token, or
-// bring a spent token back to life. (On a Cluster the marker lives on one
-// master: a value lost with another master is taken as deleted.)
+// bring a spent token back to life. Stores that know their nodes
+// (Generations: redisstore) answer per node instead, so on a Cluster a
+// master restarted empty is told apart from the others.
 var genKey = storeKey("g", "generation")
 
 const genTTL = 365 * 24 * time.Hour
@@ -265,10 +266,31 @@ func (t *tier) generation(ctx context.Context) string {
 	return string(v)
 }
 
+// genFor returns the generation under which the shared store holds key:
+// the generation of its node when the store can say (Generations), else
+// the store's marker.
+func (t *tier) genFor(ctx context.Context, key string) string {
+	if gs, ok := t.shared.(Generations); ok {
+		if g, err := gs.Generation(ctx, key, false); err == nil && g != "" {
+			return g
+		}
+	}
+	return t.generation(ctx)
+}
+
 // lost reports whether the shared store lost e's value with the rest of
-// its data (its generation marker is gone or another), rather than had it
-// deleted.
-func (t *tier) lost(ctx context.Context, e localEntry) bool {
+// its data (the node's generation, or the store's marker, gone or
+// another), rather than had it deleted.
+func (t *tier) lost(ctx context.Context, key string, e localEntry) bool {
+	if gs, ok := t.shared.(Generations); ok {
+		g, err := gs.Generation(ctx, key, true)
+		if err != nil {
+			return true // failing now: the value stands, as in an outage
+		}
+		if g != "" {
+			return g != e.gen
+		}
+	}
 	v, err := t.shared.Get(ctx, genKey)
 	switch {
 	case err == nil && e.gen != "" && bytes.Equal(v, []byte(e.gen)):

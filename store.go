@@ -39,6 +39,19 @@ type Waiter interface {
 	WaitFor(ctx context.Context, key string) ([]byte, error)
 }
 
+// Generations is implemented by shared stores that can lose their data a
+// node at a time (a Redis node started again without persistence).
+// Generation names the data generation of the node that holds key, and
+// changes whenever that node comes back without its data; fresh asks the
+// node now rather than a cached answer. "" means the store cannot say for
+// this key. Each replica's local memory uses it to tell a value the store
+// lost (kept, and written back: forgetting it would make a second session,
+// or bring a spent token back to life) from one deleted there on purpose
+// (forgotten).
+type Generations interface {
+	Generation(ctx context.Context, key string, fresh bool) (string, error)
+}
+
 // MemoryStore is a bounded in-process Store, the default. When full, an
 // expired entry or else the entry closest to expiry among a sample makes
 // room. Safe for concurrent use.

@@ -3,6 +3,8 @@ package redisstore_test
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"io"
 	"net/http"
 	"strings"
@@ -183,5 +185,54 @@ func TestAttackRedisStopsBetweenLockAndPut(t *testing.T) {
 	}
 	if last[1] != last[0] || last[2] != last[0] {
 		t.Error("the replicas still hand out different sessions after Redis came back")
+	}
+}
+
+// On a 3-master Cluster, the master holding a token's keys is restarted
+// empty (no persistence) after every replica had the exchange: the token
+// must still lead to its one session, whichever master agmigrate's own
+// marker lives on.
+func TestAttackClusterNodeRestartedEmpty(t *testing.T) {
+	c := startCluster(t)
+	fake := authgeartest.New(t, authgeartest.Options{EnableCreateSession: true})
+	alice := fake.AddUser(authgeartest.User{Email: "alice@example.com"})
+	clk := newClock()
+	var reps []*replica
+	for _, name := range []string{"a", "b", "c"} {
+		reps = append(reps, newReplica(t, fake, c.client(), name, &storeEvents{}, clk, func(cf *agmigrate.Config) { cf.Now = clk.Now }))
+	}
+	// agmigrate's store-wide marker (localmemory.go's genKey) on one
+	// master, the token's keys on another: the marker alone cannot tell.
+	h := sha256.Sum256([]byte("agmigrate/v1/key/g\x00generation"))
+	marker, _, _ := redisstore.KeyNames(reps[0].store, "agm:g:"+hex.EncodeToString(h[:]))
+	var tok string
+	var victim *redisServer
+	for n := 500; victim == nil || victim == c.nodeFor(marker); n++ {
+		tok = legacyToken("alice@example.com", n)
+		v, _, _ := redisstore.KeyNames(reps[0].store, exchangeKey(fake, tok))
+		victim = c.nodeFor(v)
+	}
+	first := hit(reps[0], tok)
+	for _, r := range reps {
+		if a := hit(r, tok); !strings.HasPrefix(a.body, "exchanged "+alice) || a.access != first.access {
+			t.Fatalf("replica %s before the restart: %q", r.name, a.body)
+		}
+	}
+	victim.stop()
+	c.restart(victim)
+	clk.Advance(pause + 6*time.Second)
+	for _, r := range reps {
+		recovered(t, clk, r.store, exchangeKey(fake, tok))
+	}
+	for round := 0; round < 2; round++ {
+		for _, r := range reps {
+			if a := hit(r, tok); !strings.HasPrefix(a.body, "exchanged "+alice) {
+				t.Fatalf("replica %s after the restart: %q", r.name, a.body)
+			}
+		}
+		clk.Advance(6 * time.Second)
+	}
+	if n, calls := fake.SessionCount(alice), fake.Calls("createSession"); n != 1 || calls != 1 {
+		t.Errorf("%d sessions, %d createSession calls after the master restarted empty; want 1 and 1", n, calls)
 	}
 }

@@ -56,6 +56,7 @@ type Store struct {
 	now       func() time.Time
 	whole     health   // the store's one node, or a Cluster's slot map
 	nodes     sync.Map // master address → *health, on a Cluster
+	gens      gens     // each node's run ID (generation.go)
 }
 
 var (
