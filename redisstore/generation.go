@@ -2,6 +2,7 @@ package redisstore
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"sync"
 
@@ -38,8 +39,8 @@ func (g *gens) set(addr, id string) {
 // persistence) has a new one, so agmigrate tells a value the node lost
 // from one deleted on purpose. fresh asks the node now; otherwise the
 // answer cached since the last ask is returned. On a Ring, where a key's
-// server cannot be named here, it answers "" (agmigrate then uses a
-// marker of its own).
+// server cannot be named here, or when an ACL refuses INFO, it answers ""
+// (agmigrate then uses a marker of its own).
 func (s *Store) Generation(ctx context.Context, key string, fresh bool) (string, error) {
 	name := s.valueKey(key)
 	var id string
@@ -65,6 +66,10 @@ func (s *Store) Generation(ctx context.Context, key string, fresh bool) (string,
 			}
 		}
 		info, err := c.Info(ctx, "server").Result()
+		var refused redis.Error
+		if errors.As(err, &refused) && !unavailable(err) {
+			return nil // INFO refused (an ACL): "", agmigrate's own marker then
+		}
 		if err != nil {
 			return err
 		}
