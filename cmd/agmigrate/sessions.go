@@ -21,19 +21,25 @@ func init() {
 
 const sessionsHelp = `agmigrate sessions: find the Authgear sessions agmigrate created.
 
-  agmigrate sessions list   (--ledger FILE | --redis-url URL) [--marker]
+  agmigrate sessions list   --ledger FILE [--marker]
                             [--since T] [--client ID] [--json]
-  agmigrate sessions revoke --migrated (--ledger FILE | --redis-url URL)
+  agmigrate sessions revoke --migrated --ledger FILE
                             [--marker] [--since T] [--client ID] [--dry-run]
                             [--state FILE] [--report FILE] [--rate N]
 
 Every session agmigrate creates is written into its session ledger at
-once (session ID, user, client, time; never a token): in Redis when the
-middleware uses redisstore (--redis-url, or $AGMIGRATE_REDIS_URL; the key
-is <prefix>sessions:{ledger}), or in a file an app writes through
-Config.OnSessionCreated with agmigrate.FileLedger (--ledger). Each session
-the ledger names is revoked by its ID, whatever Authgear shows about it
-now; a session the user created by signing in at Authgear is never in it.
+once (session ID, user, client, time; never a token): in a file an app
+writes through Config.OnSessionCreated with agmigrate.FileLedger, or in
+Redis when the middleware uses redisstore. This command reads a ledger
+file (--ledger). It carries no Redis driver: copy redisstore's ledger
+into a file first, from your app's module (which requires redisstore):
+
+  go run ` + ledgerDumpCmd + ` -o FILE
+
+(the Redis URL in $AGMIGRATE_REDIS_URL; -prefix for redisstore's
+Options.Prefix). Each session the ledger names is revoked by its ID,
+whatever Authgear shows about it now; a session the user created by
+signing in at Authgear is never in it.
 
 --marker also walks every user (one Admin API call each) for sessions
 from before the ledger existed, found by the User-Agent of the
@@ -55,14 +61,34 @@ or setup.
 Flags:
 `
 
+// ledgerDumpCmd copies redisstore's ledger from Redis into a ledger file.
+// It lives in the redisstore module, beside the Redis driver this module
+// does without.
+const ledgerDumpCmd = "github.com/agmigrate/agmigrate/redisstore/cmd/agmigrate-ledger"
+
 // sessionsFlags are the flags of both subcommands.
 type sessionsFlags struct {
 	authgearFlags
-	since, client, state, report    string
-	ledgerFile, redisURL, redisPref string
-	migrated, dryRun, asJSON        bool
-	marker                          bool
-	rate                            float64
+	since, client, state, report string
+	ledgerFile                   string
+	migrated, dryRun, asJSON     bool
+	marker                       bool
+	rate                         float64
+}
+
+// redisFlag reports whether args hold one of the Redis flags this command
+// once had (--redis-url, --redis-prefix, with one dash or two).
+func redisFlag(args []string) bool {
+	for _, a := range args {
+		if a == "--" {
+			return false
+		}
+		name, _, _ := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		if strings.HasPrefix(a, "-") && (name == "redis-url" || name == "redis-prefix") {
+			return true
+		}
+	}
+	return false
 }
 
 func sessionsCmd(ctx context.Context, args []string, stdout, stderr io.Writer, env func(string) string) int {
@@ -75,15 +101,19 @@ func sessionsCmd(ctx context.Context, args []string, stdout, stderr io.Writer, e
 		return 2
 	}
 	sub := args[0]
+	if redisFlag(args[1:]) {
+		// Said without the flag's value: it may hold a password.
+		fmt.Fprintf(stderr, "agmigrate sessions: this command reads no Redis; copy redisstore's ledger into a file first:\n"+
+			"  go run %s -o FILE   (the URL in $AGMIGRATE_REDIS_URL)\nthen: agmigrate sessions %s ... --ledger FILE\n", ledgerDumpCmd, sub)
+		return 2
+	}
 	fs := flag.NewFlagSet("agmigrate sessions "+sub, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var f sessionsFlags
 	f.register(fs, env)
 	fs.StringVar(&f.since, "since", "", "only sessions created at or after this time (RFC 3339 or YYYY-MM-DD)")
 	fs.StringVar(&f.client, "client", "", "only sessions of this OAuth client ID")
-	fs.StringVar(&f.ledgerFile, "ledger", "", "the session ledger file (agmigrate.FileLedger)")
-	fs.StringVar(&f.redisURL, "redis-url", env("AGMIGRATE_REDIS_URL"), "the Redis holding redisstore's session ledger ($AGMIGRATE_REDIS_URL; keep the password out of the command line)")
-	fs.StringVar(&f.redisPref, "redis-prefix", "agmigrate:", "redisstore's Options.Prefix")
+	fs.StringVar(&f.ledgerFile, "ledger", "", "the session ledger file (agmigrate.FileLedger, or redisstore's ledger copied by agmigrate-ledger)")
 	fs.BoolVar(&f.marker, "marker", false, "also walk every user for sessions from before the ledger (User-Agent marker)")
 	if sub == "list" {
 		fs.BoolVar(&f.asJSON, "json", false, "one JSON object per session")
@@ -114,12 +144,8 @@ func sessionsCmd(ctx context.Context, args []string, stdout, stderr io.Writer, e
 		fmt.Fprintln(stderr, "agmigrate sessions:", err)
 		return 2
 	}
-	if f.ledgerFile != "" && f.redisURL != "" {
-		fmt.Fprintln(stderr, "agmigrate sessions: say --ledger or --redis-url, not both")
-		return 2
-	}
-	if f.ledgerFile == "" && f.redisURL == "" && !f.marker {
-		fmt.Fprintln(stderr, "agmigrate sessions: say where the session ledger is (--ledger FILE or --redis-url URL), or --marker for sessions from before it")
+	if f.ledgerFile == "" && !f.marker {
+		fmt.Fprintln(stderr, "agmigrate sessions: say where the session ledger is (--ledger FILE; for redisstore's, see -h), or --marker for sessions from before it")
 		return 2
 	}
 	admin, err := f.admin()
@@ -128,17 +154,8 @@ func sessionsCmd(ctx context.Context, args []string, stdout, stderr io.Writer, e
 		return 2
 	}
 	cfg := revoke.Config{Admin: admin, Since: since, ClientID: f.client, Marker: f.marker}
-	switch {
-	case f.ledgerFile != "":
+	if f.ledgerFile != "" {
 		l, err := agmigrate.ReadFileLedger(f.ledgerFile)
-		if err != nil {
-			fmt.Fprintln(stderr, "agmigrate sessions:", err)
-			return 2
-		}
-		defer l.Close()
-		cfg.Ledger = l
-	case f.redisURL != "":
-		l, err := openRedisLedger(ctx, f.redisURL, f.redisPref)
 		if err != nil {
 			fmt.Fprintln(stderr, "agmigrate sessions:", err)
 			return 2
@@ -249,11 +266,8 @@ type sessionsReport struct {
 // source names where the sessions come from, for the state file.
 func (f *sessionsFlags) source() string {
 	var parts []string
-	switch {
-	case f.ledgerFile != "":
+	if f.ledgerFile != "" {
 		parts = append(parts, "ledger file "+f.ledgerFile)
-	case f.redisURL != "":
-		parts = append(parts, "redis ledger "+f.redisPref)
 	}
 	if f.marker {
 		parts = append(parts, "marker")
@@ -271,7 +285,7 @@ func (f *sessionsFlags) revoke(ctx context.Context, cfg revoke.Config, stdout, s
 				return 2
 			}
 			if prev.Since != f.since || prev.Client != f.client || prev.Source != f.source() {
-				fmt.Fprintf(stderr, "agmigrate sessions revoke: %s was made with other --since/--client/--ledger/--redis-url/--marker; remove it to start over\n", f.state)
+				fmt.Fprintf(stderr, "agmigrate sessions revoke: %s was made with other --since/--client/--ledger/--marker; remove it to start over\n", f.state)
 				return 2
 			}
 			if prev.Done {

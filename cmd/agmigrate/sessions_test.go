@@ -201,14 +201,24 @@ func TestSessionsUsage(t *testing.T) {
 		{"sessions", "revoke", "--ledger", ledger},
 		{"sessions", "revoke", "--migrated"},
 		{"sessions", "list"},
-		{"sessions", "revoke", "--migrated", "--ledger", ledger, "--redis-url", "redis://127.0.0.1:1"},
 		{"sessions", "revoke", "--migrated", "--ledger", ledger, "--since", "yesterday"},
 		{"sessions", "revoke", "--migrated", "--ledger", ledger, "--rate", "0"},
 		{"sessions", "revoke", "--migrated", "--ledger", filepath.Join(t.TempDir(), "none")},
-		{"sessions", "revoke", "--migrated", "--redis-url", "http://x"},
 	} {
 		if code, out := runCmd(t, c.env, args...); code != 2 {
 			t.Errorf("%v: exit %d, want 2\n%s", args, code, out)
+		}
+	}
+	// The command reads no Redis: the old flags point at the dump command,
+	// and never echo the URL they were given.
+	for _, args := range [][]string{
+		{"sessions", "revoke", "--migrated", "--redis-url", "redis://:pw-1234@127.0.0.1:1"},
+		{"sessions", "list", "--redis-url=redis://:pw-1234@127.0.0.1:1"},
+		{"sessions", "list", "-redis-prefix", "app:", "--ledger", ledger},
+	} {
+		code, out := runCmd(t, c.env, args...)
+		if code != 2 || !strings.Contains(out, "redisstore/cmd/agmigrate-ledger") || strings.Contains(out, "pw-1234") {
+			t.Errorf("%v: exit %d, want 2 and a pointer to agmigrate-ledger\n%s", args, code, out)
 		}
 	}
 	if code, out := runCmd(t, c.env, "sessions", "list", "--ledger", ledger, "--since", "2026-11-28"); code != 0 {
