@@ -147,6 +147,11 @@ func (m *Middleware) serveMigration(w http.ResponseWriter, r *http.Request) {
 		// The legacy token is spent: its session ended at Authgear.
 		ev.Outcome = OutcomeSessionEnded
 		writeAuthError(w, "invalid_token", "the session has ended; sign in again")
+	case errors.Is(err, ErrThrottled):
+		// Over budget, not broken: the client comes back when the
+		// governor says, and keeps its legacy session meanwhile.
+		ev.Outcome, ev.Err, ev.Throttled = OutcomeThrottled, err, true
+		writeUnavailable(w, retryIn(err), "sign-in is being upgraded; keep the legacy session and try again")
 	default:
 		ev.Outcome, ev.Err = OutcomeAdminError, err
 		m.logAdminError(err)

@@ -3,8 +3,10 @@ package agmigrate_test
 import (
 	"encoding/json"
 	"net/http/httptest"
+	"runtime"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/agmigrate/agmigrate"
 	"github.com/agmigrate/agmigrate/authgeartest"
@@ -89,5 +91,44 @@ func TestMigrationEndpoint(t *testing.T) {
 	code, out, rec = call("POST", w.legacyToken("alice@example.com"), "", "")
 	if code != 503 || rec.Header().Get("Retry-After") == "" {
 		t.Errorf("Authgear down: %d %v", code, out)
+	}
+}
+
+// An exchange the governor holds back is answered 503 with the governor's
+// Retry-After and counted as throttled, not as an Admin API failure.
+func TestMigrationEndpointThrottled(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, authgeartest.Options{})
+	w.fake.AddUser(authgeartest.User{Email: "alice@example.com"})
+	w.fake.AddUser(authgeartest.User{Email: "bob@example.com"})
+	cfg := w.config()
+	cfg.LegacyToken = agmigrate.HeaderExtractor{Name: "Authorization", Scheme: "Bearer"}
+	cfg.MaxExchanges, cfg.ExchangeQueue, cfg.QueueWait = 1, -1, time.Millisecond
+	m := w.middleware(cfg)
+	ep := m.MigrationEndpoint()
+	call := func(email string) *httptest.ResponseRecorder {
+		r := httptest.NewRequest("POST", "/migrate", nil)
+		r.Header.Set("Authorization", "Bearer "+w.legacyToken(email))
+		rec := httptest.NewRecorder()
+		ep.ServeHTTP(rec, r)
+		return rec
+	}
+	hold := make(chan struct{})
+	w.fake.SetFault("getUserByLoginID", authgeartest.Fault{Hold: hold, Times: 1})
+	done := make(chan *httptest.ResponseRecorder)
+	go func() { done <- call("alice@example.com") }()
+	for m.Governor().Stats().InFlight != 1 { // alice's exchange holds the only slot
+		runtime.Gosched()
+	}
+	rec := call("bob@example.com")
+	close(hold)
+	if a := <-done; a.Code != 200 {
+		t.Errorf("alice: %d %s", a.Code, a.Body)
+	}
+	if rec.Code != 503 || rec.Header().Get("Retry-After") == "" {
+		t.Fatalf("bob: %d, Retry-After %q", rec.Code, rec.Header().Get("Retry-After"))
+	}
+	if w.events.count(agmigrate.OutcomeThrottled) != 1 || w.events.count(agmigrate.OutcomeAdminError) != 0 {
+		t.Errorf("events %+v", w.events.l)
 	}
 }
