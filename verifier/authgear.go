@@ -165,7 +165,7 @@ func NewAuthgear(ctx context.Context, cfg AuthgearConfig) (*Authgear, error) {
 	if a.now == nil {
 		a.now = time.Now
 	}
-	a.cache = newTokenCache[*AuthgearClaims](cfg.CacheSize)
+	a.cache = newJWSCache[*AuthgearClaims](cfg.CacheSize)
 
 	disc, err := discover(ctx, a.http, issuer)
 	if err != nil {

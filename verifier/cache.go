@@ -23,9 +23,14 @@ const DefaultCacheSize = 10000
 // search, on every first-seen token once the cache has filled.
 //
 // SHA-256 would do as the key, but on a 1 KB token it costs more than the
-// whole rest of a cache hit.
+// whole rest of a cache hit. For that reason a cache of compact JWS
+// (newJWSCache) hashes only the token's last letters, which lie inside its
+// signature: a signature names its token among those that verify, and a
+// token that borrows a cached one's signature still has to equal it to
+// hit.
 type tokenCache[T any] struct {
 	seed  maphash.Seed
+	jws   bool // key on the last signatureKey letters
 	mu    sync.RWMutex
 	m     map[uint64]cached[T]
 	order []uint64 // the keys of m in the order they came; a ring once full
@@ -60,6 +65,30 @@ func newTokenCache[T any](max int) *tokenCache[T] {
 	return &tokenCache[T]{seed: maphash.MakeSeed(), m: make(map[uint64]cached[T], n), order: make([]uint64, 0, n), max: max}
 }
 
+// signatureKey is how many of a JWS's last letters key it: fewer than
+// any signature this package verifies has (HS256: 43), so all of them
+// are signature, 240 bits of it.
+const signatureKey = 40
+
+// newJWSCache is newTokenCache for a verifier whose cached tokens are
+// compact JWS, keyed by their last signatureKey letters. An opaque token
+// (an Authgear verifier with OpaqueTokens) is keyed the same way: Authgear
+// makes them random throughout.
+func newJWSCache[T any](max int) *tokenCache[T] {
+	c := newTokenCache[T](max)
+	if c != nil {
+		c.jws = true
+	}
+	return c
+}
+
+func (c *tokenCache[T]) hash(tok string) uint64 {
+	if c.jws && len(tok) > signatureKey {
+		tok = tok[len(tok)-signatureKey:]
+	}
+	return maphash.String(c.seed, tok)
+}
+
 // slot names a token's place in the cache: its hash, computed once for the
 // lookup and the insert that follows a miss.
 type slot uint64
@@ -71,7 +100,7 @@ func (c *tokenCache[T]) get(tok string, now time.Time, keys keyHolder) (T, slot,
 	if c == nil {
 		return zero, 0, false
 	}
-	h := maphash.String(c.seed, tok)
+	h := c.hash(tok)
 	c.mu.RLock()
 	e, ok := c.m[h]
 	c.mu.RUnlock()

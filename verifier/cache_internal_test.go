@@ -2,6 +2,7 @@ package verifier
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 )
@@ -56,5 +57,38 @@ func TestTokenCacheOfOne(t *testing.T) {
 		if v, _, ok := c.get(tok, now, nil); !ok || v != i || c.len() != 1 {
 			t.Fatalf("t%d: %d %v, %d entries", i, v, ok, c.len())
 		}
+	}
+}
+
+// A JWS cache keys a token by its signature, but a hit still needs the
+// whole token: one that borrows a cached token's signature misses.
+func TestJWSCacheNeedsTheWholeToken(t *testing.T) {
+	now := time.Unix(1_800_000_000, 0)
+	sig := strings.Repeat("s", 342)
+	c := newJWSCache[int](8)
+	good := "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9." + sig
+	_, at, _ := c.get(good, now, nil)
+	c.put(at, good, 1, nil, now.Add(time.Hour), now)
+	for _, forged := range []string{
+		"eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJtYWxsb3J5In0." + sig,
+		"x." + sig, sig, good + "x", good[:len(good)-1],
+	} {
+		if v, _, ok := c.get(forged, now, nil); ok {
+			t.Errorf("%.40q… hit the cached token's entry (%d)", forged, v)
+		}
+	}
+	if v, _, ok := c.get(good, now, nil); !ok || v != 1 {
+		t.Errorf("the cached token itself: %d %v", v, ok)
+	}
+	// Tokens that differ only before their last letters share a slot: the
+	// later one takes it, and the earlier one misses from then on.
+	other := "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJib2IifQ." + sig
+	_, at, _ = c.get(other, now, nil)
+	c.put(at, other, 2, nil, now.Add(time.Hour), now)
+	if v, _, ok := c.get(other, now, nil); !ok || v != 2 {
+		t.Errorf("the later token: %d %v", v, ok)
+	}
+	if _, _, ok := c.get(good, now, nil); ok {
+		t.Errorf("the earlier token still hits its old slot")
 	}
 }

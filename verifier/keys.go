@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync/atomic"
 	"time"
 
 	"github.com/lestrrat-go/jwx/v2/jwk"
@@ -24,6 +25,12 @@ type key struct {
 	ec     *ecdsa.PublicKey
 	ed     ed25519.PublicKey
 	secret []byte
+
+	// withdrawn is set once a fetched key set no longer has this key
+	// (dropped, or another key under its kid): the verifications it made
+	// stop counting. A flag on the key costs a cache hit one load, where
+	// finding the key in the current set costs a map lookup.
+	withdrawn atomic.Bool
 }
 
 func (k *key) allows(alg string) bool { return slices.Contains(k.algs, alg) }

@@ -164,7 +164,7 @@ func NewJWT(ctx context.Context, cfg JWTConfig) (*JWT, error) {
 	if v.now == nil {
 		v.now = time.Now
 	}
-	v.cache = newTokenCache[*LegacyIdentity](cfg.CacheSize)
+	v.cache = newJWSCache[*LegacyIdentity](cfg.CacheSize)
 	hc := defaultHTTP(cfg.HTTPClient)
 	switch {
 	case len(cfg.HMACSecret) > 0:

@@ -145,7 +145,7 @@ func (r *remoteKeys) holds(k *key, now time.Time) bool {
 	if now.Sub(s.loaded) > r.sync {
 		r.syncSoon()
 	}
-	return s.keys[k.kid] == k
+	return !k.withdrawn.Load()
 }
 
 func (s *keySnapshot) find(kid string) *key {
@@ -220,6 +220,13 @@ func (r *remoteKeys) install(set jwk.Set) error {
 		}
 	}
 	r.snap.Store(&keySnapshot{set: set, keys: keys, malformed: malformed, loaded: r.now()})
+	if old != nil {
+		for kid, prev := range old.keys {
+			if keys[kid] != prev {
+				prev.withdrawn.Store(true)
+			}
+		}
+	}
 	return nil
 }
 
