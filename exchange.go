@@ -261,8 +261,8 @@ func (x *Exchanger) create(ctx context.Context, key, secret string, id *verifier
 		if sessionMayExist(err) {
 			// The answer was lost, maybe after Authgear committed: the
 			// token's next requests must not each leave one more orphan
-			// session, so none tries again before NegativeTTL.
-			x.put(ctx, key, secret, &record{Negative: negPending, Who: whoOf(id)}, x.negTTL)
+			// session, so none tries again before the breaker's cool-down.
+			x.put(ctx, key, secret, &record{Negative: negPending, Who: whoOf(id)}, x.breaker.coolDown)
 		}
 		return nil, err
 	}

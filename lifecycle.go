@@ -37,7 +37,7 @@ const (
 
 // errSessionPending: the last createSession for this token lost its answer
 // (a gateway's 502, a dropped connection, a timeout), so none is tried
-// again before NegativeTTL. Matches ErrAdminAPI.
+// again before BreakerCoolDown. Matches ErrAdminAPI.
 var errSessionPending = errors.New("agmigrate: the last createSession for this legacy token lost its answer; not tried again yet")
 
 // minRecordTTL keeps a result remembered even when the legacy token is
