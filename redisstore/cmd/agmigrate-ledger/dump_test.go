@@ -183,3 +183,12 @@ func TestDumpFailureLeavesNothing(t *testing.T) {
 		t.Errorf("left behind: %v", ents)
 	}
 }
+
+func dirEntries(t *testing.T, dir string) []os.DirEntry {
+	t.Helper()
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ents
+}

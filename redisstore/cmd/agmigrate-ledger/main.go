@@ -108,6 +108,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, env func(
 		if errors.Is(err, errExists) {
 			return 2
 		}
+		if !c.cluster && strings.Contains(err.Error(), "MOVED ") {
+			fmt.Fprintln(stderr, "agmigrate-ledger: that node is part of a Redis Cluster: add -cluster")
+		}
 		return 1
 	}
 	fmt.Fprintf(stdout, "wrote %d sessions from %s to %s\n", n, redisstore.LedgerKey(c.prefix), c.out)

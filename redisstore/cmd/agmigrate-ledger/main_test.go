@@ -114,6 +114,22 @@ func TestDumpThenRevoke(t *testing.T) {
 		t.Fatalf("file %v, %v; want mode 0600", fi, err)
 	}
 
+	// Byte for byte what the core's FileLedger writes for those sessions.
+	ref := filepath.Join(t.TempDir(), "ref.jsonl")
+	rl, err := agmigrate.OpenFileLedger(ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range want {
+		if err := rl.RecordSession(context.Background(), e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rl.Close()
+	if got, exp := readFile(t, out), readFile(t, ref); got != exp {
+		t.Errorf("the file is not FileLedger's format:\n got %q\nwant %q", got, exp)
+	}
+
 	// The core reads it back, both ways, into the same entries.
 	f, err := os.Open(out)
 	if err != nil {
@@ -146,4 +162,13 @@ func TestDumpThenRevoke(t *testing.T) {
 	if n := fake.SessionCount(""); n != len(own) {
 		t.Errorf("%d sessions left, want the users' own %d", n, len(own))
 	}
+}
+
+func readFile(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }

@@ -18,7 +18,7 @@ import (
 // startRedis runs a real redis-server, as redisstore's own tests do, on a
 // free loopback port with a password, and returns its address. It skips
 // where redis-server is not installed, unless CI is set.
-func startRedis(t *testing.T, password string) string {
+func startRedis(t *testing.T, password string, extra ...string) string {
 	t.Helper()
 	if _, err := exec.LookPath("redis-server"); err != nil {
 		if os.Getenv("CI") != "" {
@@ -36,6 +36,7 @@ func startRedis(t *testing.T, password string) string {
 	cmd := exec.Command("redis-server", "--port", strconv.Itoa(port), "--bind", "127.0.0.1",
 		"--save", "", "--appendonly", "no", "--protected-mode", "yes", "--loglevel", "warning",
 		"--requirepass", password)
+	cmd.Args = append(cmd.Args, extra...)
 	var serverOut bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &serverOut, &serverOut
 	if err := cmd.Start(); err != nil {
