@@ -272,6 +272,10 @@ func (g *Governor) rateLimited(ctx context.Context, c Call, err error, retryAfte
 	if !isRateLimited(err) {
 		return nil
 	}
+	var he *adminapi.HTTPError
+	if retryAfter <= 0 && g != nil && errors.As(err, &he) {
+		retryAfter = parseRetryAfter(he.RetryAfter, g.now())
+	}
 	if retryAfter <= 0 && g != nil {
 		retryAfter = g.backOff
 	}

@@ -167,11 +167,12 @@ func (c *Client) Endpoint() string { return c.publicScheme() + "://" + c.host }
 func (c *Client) publicScheme() string { return c.base.Scheme }
 
 // do sends one authenticated request to path with an optional JSON body and
-// returns the status and the body. Transport failures are *TransportError.
-func (c *Client) do(ctx context.Context, method, path string, body []byte) (int, []byte, error) {
+// returns the status, the body and the Retry-After header. Transport
+// failures are *TransportError.
+func (c *Client) do(ctx context.Context, method, path string, body []byte) (int, []byte, string, error) {
 	tok, err := c.signer.Token(ctx)
 	if err != nil {
-		return 0, nil, err
+		return 0, nil, "", err
 	}
 	var rd io.Reader
 	if body != nil {
@@ -179,7 +180,7 @@ func (c *Client) do(ctx context.Context, method, path string, body []byte) (int,
 	}
 	req, err := http.NewRequestWithContext(ctx, method, c.base.String()+path, rd)
 	if err != nil {
-		return 0, nil, fmt.Errorf("adminapi: %w", err)
+		return 0, nil, "", fmt.Errorf("adminapi: %w", err)
 	}
 	req.Host = c.host
 	req.Header.Set("Authorization", "Bearer "+tok)
@@ -191,14 +192,14 @@ func (c *Client) do(ctx context.Context, method, path string, body []byte) (int,
 	op := method + " " + path
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return 0, nil, &TransportError{Op: op, Err: stripURL(err)}
+		return 0, nil, "", &TransportError{Op: op, Err: stripURL(err)}
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes))
 	if err != nil {
-		return 0, nil, &TransportError{Op: op, Err: err}
+		return 0, nil, "", &TransportError{Op: op, Err: err}
 	}
-	return resp.StatusCode, data, nil
+	return resp.StatusCode, data, resp.Header.Get("Retry-After"), nil
 }
 
 // stripURL drops the *url.Error wrapper, whose message repeats the URL; the
@@ -244,12 +245,14 @@ func (c *Client) MakeRequest(ctx context.Context, req *graphql.Request, resp *gr
 	if err != nil {
 		return fmt.Errorf("adminapi: encoding request: %w", err)
 	}
-	status, data, err := c.do(ctx, http.MethodPost, GraphQLPath, body)
+	status, data, retryAfter, err := c.do(ctx, http.MethodPost, GraphQLPath, body)
 	if err != nil {
 		return err
 	}
 	if status != http.StatusOK {
-		return httpError(status, data)
+		e := httpError(status, data)
+		e.RetryAfter = retryAfter
+		return e
 	}
 	return decodeGraphQL(data, resp)
 }

@@ -130,6 +130,9 @@ type HTTPError struct {
 	Reason     string         // envelope error.reason, e.g. "InvalidJSON"
 	Message    string         // envelope error.message, or the plain-text body
 	Info       map[string]any // envelope error.info
+	// RetryAfter is the answer's Retry-After header as sent (seconds or an
+	// HTTP date), "" without one; a 429 or 503 may carry it.
+	RetryAfter string
 }
 
 func (e *HTTPError) Error() string {

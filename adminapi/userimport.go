@@ -246,11 +246,12 @@ func (c *Client) SubmitImport(ctx context.Context, req ImportRequest) (*ImportJo
 }
 
 func (c *Client) postImport(ctx context.Context, body []byte) (*ImportJob, error) {
-	status, data, err := c.do(ctx, http.MethodPost, ImportPath, body)
+	status, data, retryAfter, err := c.do(ctx, http.MethodPost, ImportPath, body)
 	if err != nil {
 		return nil, err
 	}
-	return decodeJob(status, data)
+	job, err := decodeJob(status, data)
+	return job, keepRetryAfter(err, retryAfter)
 }
 
 // ImportJob fetches the state of one import job.
@@ -258,11 +259,12 @@ func (c *Client) ImportJob(ctx context.Context, id string) (*ImportJob, error) {
 	if id == "" {
 		return nil, fmt.Errorf("%w: empty ID", ErrImportJobNotFound)
 	}
-	status, data, err := c.do(ctx, http.MethodGet, ImportPath+"/"+url.PathEscape(id), nil)
+	status, data, retryAfter, err := c.do(ctx, http.MethodGet, ImportPath+"/"+url.PathEscape(id), nil)
 	if err != nil {
 		return nil, err
 	}
-	return decodeJob(status, data)
+	job, err := decodeJob(status, data)
+	return job, keepRetryAfter(err, retryAfter)
 }
 
 func decodeJob(status int, data []byte) (*ImportJob, error) {
@@ -377,4 +379,14 @@ func splitImport(req ImportRequest) ([]importBody, error) {
 		out = append(out, importBody{body: append(cur, suffix...), offset: start, count: n})
 	}
 	return out, nil
+}
+
+// keepRetryAfter puts an error answer's Retry-After header on its
+// *HTTPError.
+func keepRetryAfter(err error, retryAfter string) error {
+	var he *HTTPError
+	if errors.As(err, &he) {
+		he.RetryAfter = retryAfter
+	}
+	return err
 }
