@@ -2,8 +2,12 @@ package adminapi
 
 // MarkerUserAgent is the User-Agent the client sends by default. Authgear
 // records the User-Agent of the createSession call as the new session's
-// userAgent (until its first refresh), so the sessions agmigrate created
-// can be told from those a user created by signing in: see package revoke.
+// userAgent, but only until the session's first refresh replaces it
+// (within the access token's lifetime, recorded cases 171-181), so it
+// cannot be what finds agmigrate's sessions. Package revoke finds them
+// through the session ledger (agmigrate.SessionLedger); this marker is
+// only its fallback (revoke.Config.Marker) for sessions created before
+// the ledger existed and not refreshed since.
 const MarkerUserAgent = "agmigrate-adminapi"
 
 // DeviceInfoMarkerKey is the device-info key agmigrate adds to the sessions

@@ -17,8 +17,9 @@ var _ agmigrate.SessionLedger = (*Store)(nil)
 // the session ID), scored by its creation time in Unix milliseconds
 // (exact in a double). Redis orders members of one score as bytes, so the
 // set's order is the ledger's order: time, then session ID. The hash tag
-// keeps the whole set in one slot on a Cluster. `agmigrate sessions
-// revoke --migrated --redis-url` reads the same key.
+// keeps the whole set in one slot on a Cluster. The agmigrate-ledger
+// command (redisstore/cmd) copies it into a ledger file for `agmigrate
+// sessions revoke --migrated --ledger FILE`, which carries no Redis driver.
 
 // LedgerKey is the name of the session ledger's sorted set for a Store
 // whose Options.Prefix is prefix ("" for the default).
