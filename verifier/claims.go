@@ -114,13 +114,39 @@ func (tc timeChecks) check(r *registered, now time.Time) error {
 
 // splitScopeInto splits a space-separated scope claim into buf's storage
 // while it has room. The result's capacity ends at its length, so a
-// caller's append never writes into buf. nil for no scope.
+// caller's append never writes into buf. nil for no scope. It splits where
+// strings.Fields does, with a shortcut for the common case: printable
+// ASCII separated by spaces (RFC 6749's scope syntax).
 func splitScopeInto(buf []string, s string) []string {
-	for f := range strings.FieldsSeq(s) {
-		buf = append(buf, f)
+	if plainASCII(s) {
+		for s != "" {
+			i := strings.IndexByte(s, ' ')
+			if i < 0 {
+				buf = append(buf, s)
+				break
+			}
+			if i > 0 {
+				buf = append(buf, s[:i])
+			}
+			s = s[i+1:]
+		}
+	} else {
+		for f := range strings.FieldsSeq(s) {
+			buf = append(buf, f)
+		}
 	}
 	if len(buf) == 0 {
 		return nil
 	}
 	return buf[:len(buf):len(buf)]
+}
+
+// plainASCII reports whether s holds only printable ASCII and spaces.
+func plainASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < ' ' || c > '~' {
+			return false
+		}
+	}
+	return true
 }
