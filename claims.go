@@ -13,8 +13,8 @@ import (
 // cancelled while createSession ran), the next call here that reuses the
 // record. So exactly one request reports the exchange, and the
 // migrated-users count does not miss the user whose first request went
-// away. Bounded: beyond maxUnclaimed a creation can be taken by its
-// flight's callers only.
+// away. Bounded: when full, an older unclaimed creation is dropped (that
+// one user goes uncounted) so that new ones can always be claimed.
 type unclaimed struct {
 	mu sync.Mutex
 	m  map[string]*atomic.Bool
@@ -30,9 +30,13 @@ func (u *unclaimed) open(key string) *atomic.Bool {
 	if u.m == nil {
 		u.m = make(map[string]*atomic.Bool)
 	}
-	if _, ok := u.m[key]; ok || len(u.m) < maxUnclaimed {
-		u.m[key] = c
+	if _, ok := u.m[key]; !ok && len(u.m) >= maxUnclaimed {
+		for k := range u.m {
+			delete(u.m, k)
+			break
+		}
 	}
+	u.m[key] = c
 	return c
 }
 
