@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -234,5 +235,51 @@ func TestAttackClusterNodeRestartedEmpty(t *testing.T) {
 	}
 	if n, calls := fake.SessionCount(alice), fake.Calls("createSession"); n != 1 || calls != 1 {
 		t.Errorf("%d sessions, %d createSession calls after the master restarted empty; want 1 and 1", n, calls)
+	}
+}
+
+// Authgear ends the session (the user disabled) after three replicas
+// sharing Redis all had the exchange: past RevalidateAfter, each replica
+// answers 401 "sign in again", before and after the stored access token
+// expired, and after the user is enabled again; none makes a session.
+func TestAttackEndedSessionOnEveryReplica(t *testing.T) {
+	rs := startRedis(t)
+	fake := authgeartest.New(t, authgeartest.Options{EnableCreateSession: true})
+	alice := fake.AddUser(authgeartest.User{Email: "alice@example.com"})
+	clk := newClock()
+	var reps []*replica
+	for _, name := range []string{"a", "b", "c"} {
+		reps = append(reps, newReplica(t, fake, rs.client(), name, &storeEvents{}, clk, func(c *agmigrate.Config) { c.Now = clk.Now }))
+	}
+	tok := legacyToken("alice@example.com", 4)
+	for _, r := range reps {
+		if a := hit(r, tok); !strings.HasPrefix(a.body, "exchanged "+alice) {
+			t.Fatalf("replica %s: %q", r.name, a.body)
+		}
+	}
+	if err := fake.SetDisabledStatus(alice, true, "test"); err != nil {
+		t.Fatal(err)
+	}
+	check := func(phase string, order ...int) {
+		t.Helper()
+		for _, i := range order {
+			req := httptest.NewRequest("GET", "/", nil)
+			req.AddCookie(&http.Cookie{Name: "legacy_session", Value: tok})
+			rec := httptest.NewRecorder()
+			reps[i].h.ServeHTTP(rec, req)
+			if rec.Code != 401 || !strings.Contains(rec.Body.String(), "sign in again") {
+				t.Errorf("%s, replica %s: %d %q", phase, reps[i].name, rec.Code, rec.Body.String())
+			}
+		}
+	}
+	clk.Advance(6 * time.Minute)
+	check("disabled", 2, 0, 1)
+	if err := fake.SetDisabledStatus(alice, false, ""); err != nil {
+		t.Fatal(err)
+	}
+	clk.Advance(31 * time.Minute)
+	check("enabled again, access token expired", 1, 2, 0)
+	if c := fake.Calls("createSession"); c != 1 {
+		t.Errorf("%d createSession calls, want 1", c)
 	}
 }
