@@ -103,13 +103,18 @@ func TestTrimBefore(t *testing.T) {
 	env := map[string]string{"AGMIGRATE_REDIS_URL": "redis://:" + pw + "@" + addr}
 	dir := t.TempDir()
 
-	future := filepath.Join(dir, "future")
-	code, stdout, stderr := runCmd(t, env, "-o", future, "-trim-before", time.Now().Add(time.Hour).Format(time.RFC3339))
-	if code != 2 || !strings.Contains(stderr, "future") {
-		t.Errorf("future: exit %d\n%s%s", code, stdout, stderr)
-	}
-	if _, err := os.Stat(future); !os.IsNotExist(err) || len(allEntries(t, st)) != 5 {
-		t.Error("a refused trim wrote the file or trimmed")
+	// Too recent: sessions being recorded now could go unseen.
+	var code int
+	var stdout, stderr string
+	for _, at := range []time.Time{time.Now().Add(time.Hour), time.Now().Add(-50 * time.Minute)} {
+		recent := filepath.Join(dir, "recent")
+		code, stdout, stderr = runCmd(t, env, "-o", recent, "-trim-before", at.Format(time.RFC3339))
+		if code != 2 || !strings.Contains(stderr, "at least 1h0m0s ago") {
+			t.Errorf("%v: exit %d\n%s%s", at, code, stdout, stderr)
+		}
+		if _, err := os.Stat(recent); !os.IsNotExist(err) || len(allEntries(t, st)) != 5 {
+			t.Error("a refused trim wrote the file or trimmed")
+		}
 	}
 
 	// A dump that fails (the file exists) trims nothing.

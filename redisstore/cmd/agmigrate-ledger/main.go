@@ -60,7 +60,8 @@ rediss:// for TLS. With -cluster it names one node of a Redis Cluster
 
 -trim-before T then removes the ledger's entries created before T
 (redisstore.Store.ForgetSessionsBefore), once the file holds them: for
-entries older than Authgear's refresh-token lifetime. It cannot be
+entries older than Authgear's refresh-token lifetime. T must be at least
+an hour ago. It cannot be
 combined with -since (the entries it would remove are not in the file).
 
 -since and -trim-before take RFC 3339 (2026-11-28T09:00:00Z) or a date.
@@ -69,6 +70,9 @@ Exit status: 0 done, 1 Redis or the file failed, 2 bad usage.
 
 Flags:
 `
+
+// trimMargin is how far back -trim-before must be.
+const trimMargin = time.Hour
 
 // config is what the flags say.
 type config struct {
@@ -97,9 +101,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, env func(
 		fmt.Fprintln(stderr, "agmigrate-ledger:", clean(err))
 		return 2
 	}
-	started := time.Now()
-	if !c.trimBefore.IsZero() && c.trimBefore.After(started) {
-		fmt.Fprintln(stderr, "agmigrate-ledger: -trim-before is in the future; it would remove sessions being created now")
+	// Entries are removed by time, not by name: one a replica records
+	// after the copy, stamped before T by a clock running behind, would go
+	// without being in the file. Keeping T an hour back leaves room.
+	if !c.trimBefore.IsZero() && c.trimBefore.After(time.Now().Add(-trimMargin)) {
+		fmt.Fprintf(stderr, "agmigrate-ledger: -trim-before must be at least %v ago: sessions are still being recorded\n", trimMargin)
 		return 2
 	}
 	n, err := dump(ctx, st, c.since, c.out, c.force)
