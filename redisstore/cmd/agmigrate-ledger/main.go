@@ -61,8 +61,8 @@ rediss:// for TLS. With -cluster it names one node of a Redis Cluster
 -trim-before T then removes the ledger's entries created before T
 (redisstore.Store.ForgetSessionsBefore), once the file holds them: for
 entries older than Authgear's refresh-token lifetime. T must be at least
-an hour ago. It cannot be
-combined with -since (the entries it would remove are not in the file).
+an hour ago, and cannot go with -since (the entries it would remove are
+not in the file).
 
 -since and -trim-before take RFC 3339 (2026-11-28T09:00:00Z) or a date.
 
@@ -99,13 +99,6 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, env func(
 	st, err := redisstore.New(rdb, redisstore.Options{Prefix: c.prefix, OpTimeout: c.timeout})
 	if err != nil {
 		fmt.Fprintln(stderr, "agmigrate-ledger:", clean(err))
-		return 2
-	}
-	// Entries are removed by time, not by name: one a replica records
-	// after the copy, stamped before T by a clock running behind, would go
-	// without being in the file. Keeping T an hour back leaves room.
-	if !c.trimBefore.IsZero() && c.trimBefore.After(time.Now().Add(-trimMargin)) {
-		fmt.Fprintf(stderr, "agmigrate-ledger: -trim-before must be at least %v ago: sessions are still being recorded\n", trimMargin)
 		return 2
 	}
 	n, err := dump(ctx, st, c.since, c.out, c.force)
@@ -186,6 +179,12 @@ func parseFlags(args []string, stderr io.Writer, env func(string) string) (*conf
 	}
 	if !c.trimBefore.IsZero() && !c.since.IsZero() {
 		return bad("-trim-before cannot go with -since: it would remove entries the file does not hold")
+	}
+	// Entries are removed by time, not by name: one a replica records
+	// after the copy, stamped before T by a clock running behind, would go
+	// without being in the file. Keeping T an hour back leaves room.
+	if !c.trimBefore.IsZero() && c.trimBefore.After(time.Now().Add(-trimMargin)) {
+		return bad(fmt.Sprintf("-trim-before must be at least %v ago: sessions are still being recorded", trimMargin))
 	}
 	return &c, 0
 }
