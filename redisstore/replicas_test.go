@@ -26,9 +26,15 @@ import (
 
 var secret = []byte("legacy-hmac-secret-0123456789abcdef")
 
+// tokenEpoch fixes the iat of every legacy token a test run mints, so the
+// same (email, n) gives the same token however many seconds apart it is
+// asked for: a test on a busy machine must not mint a new token by
+// crossing a second boundary.
+var tokenEpoch = time.Now().Unix()
+
 func legacyToken(email string, n int) string {
 	enc := func(v any) string { b, _ := json.Marshal(v); return base64.RawURLEncoding.EncodeToString(b) }
-	now := time.Now().Unix()
+	now := tokenEpoch
 	in := enc(map[string]any{"alg": "HS256", "typ": "JWT"}) + "." + enc(map[string]any{
 		"iss": "https://legacy.example.com", "aud": "web", "email": email, "email_verified": true, "iat": now, "exp": now + 3600, "jti": itoa(n)})
 	m := hmac.New(sha256.New, secret)
