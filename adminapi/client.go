@@ -56,8 +56,10 @@ type Config struct {
 
 	// UserAgent is sent with every request. Default: MarkerUserAgent
 	// ("agmigrate-adminapi"). Authgear records it on the sessions
-	// createSession makes; package revoke finds them by it, so a custom
-	// value should start with MarkerUserAgent.
+	// createSession makes until their first refresh; package revoke finds
+	// sessions through agmigrate's session ledger and falls back to this
+	// marker only for sessions from before the ledger, so a custom value
+	// should start with MarkerUserAgent.
 	UserAgent string
 
 	// InsecureHTTP accepts http:// in Endpoint and AdminURL for hosts other
