@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"strings"
 	"time"
@@ -128,6 +129,9 @@ func (f *doctorFlags) run(ctx context.Context, r *report) {
 	_, err = admin.GetUserByLoginID(ctx, "email", "agmigrate-doctor@example.invalid")
 	var he *adminapi.HTTPError
 	switch {
+	case rateLimited(err):
+		r.fail("Admin API not rate limiting", "Authgear answered 429 (rate limited)", adminBudgetFix)
+		return
 	case errors.As(err, &he) && he.StatusCode == http.StatusNotFound && f.adminURL == "":
 		r.fail("Admin API reachable", "HTTP 404 at "+adminPath(f),
 			"a self-hosted Authgear serves the Admin API on its own listener (ADMIN_LISTEN_ADDR, port 3002 by default), not on the public origin: "+
@@ -151,6 +155,9 @@ func (f *doctorFlags) run(ctx context.Context, r *report) {
 	// (checked first by Authgear) from enabled without creating a session.
 	_, err = admin.CreateSession(ctx, "agmigrate-doctor-probe", orDash(f.clientID), nil)
 	switch {
+	case rateLimited(err):
+		r.fail("Admin API not rate limiting", "Authgear answered 429 (rate limited) to a mutation", adminBudgetFix)
+		return
 	case errors.Is(err, adminapi.ErrCreateSessionDisabled):
 		r.fail("createSession enabled", "Authgear answered \"CreateSession is disabled\"",
 			"self-hosted: set admin_api.create_session_enabled: true in authgear.features.yaml; Authgear Cloud: ask Authgear to enable it")
@@ -216,8 +223,57 @@ func (f *doctorFlags) run(ctx context.Context, r *report) {
 		}
 	}
 
-	// 8: a sample legacy token.
+	// 8: the token endpoint, which rate-limits by client IP.
+	if ag != nil {
+		f.checkTokenEndpoint(ctx, r)
+	}
+
+	// 9: a sample legacy token.
 	f.checkLegacy(ctx, r, admin)
+}
+
+const adminBudgetFix = "Authgear limits Admin API calls for this project: set Config.AdminBudget (per minute, shared across replicas through redisstore) " +
+	"below the limit your plan gives, and run doctor again once the limit has reset"
+
+// rateLimited: Authgear refused a call over its limit (HTTP 429, or the
+// GraphQL error TooManyRequest / RateLimited).
+func rateLimited(err error) bool {
+	var he *adminapi.HTTPError
+	if errors.As(err, &he) && he.StatusCode == http.StatusTooManyRequests {
+		return true
+	}
+	var ge *adminapi.GraphQLError
+	return errors.As(err, &ge) && (ge.ErrorName == "TooManyRequest" || ge.Reason == "RateLimited")
+}
+
+// checkTokenEndpoint refreshes with a refresh token that cannot exist: an
+// Authgear that is not rate limiting this machine answers 400
+// invalid_grant (or invalid_client); 429 means the refreshes the
+// middleware makes from this IP are over Authgear's per-IP bucket.
+func (f *doctorFlags) checkTokenEndpoint(ctx context.Context, r *report) {
+	form := url.Values{"grant_type": {"refresh_token"}, "client_id": {orDash(f.clientID)},
+		"refresh_token": {randomUUID() + ".agmigrate-doctor-probe"}}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimSuffix(f.endpoint, "/")+"/oauth2/token", strings.NewReader(form.Encode()))
+	if err != nil {
+		r.fail("token endpoint not rate limiting", err.Error(), "check --endpoint")
+		return
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		r.fail("token endpoint not rate limiting", "the token endpoint did not answer", "check that this machine reaches "+f.endpoint)
+		return
+	}
+	defer resp.Body.Close()
+	switch {
+	case resp.StatusCode == http.StatusTooManyRequests:
+		r.fail("token endpoint not rate limiting", "Authgear answered 429 x_rate_limited to this machine",
+			"Authgear allows 120 token requests a minute per client IP: forward each user's IP with their refresh (Config.ClientIP; Authgear behind a trusted proxy, TRUST_PROXY=true) and set Config.TokenBudget")
+	case resp.StatusCode == http.StatusBadRequest || resp.StatusCode == http.StatusUnauthorized:
+		r.ok("token endpoint not rate limiting", "")
+	default:
+		r.fail("token endpoint not rate limiting", fmt.Sprintf("HTTP %d to a refresh", resp.StatusCode), "check --endpoint: the token endpoint is /oauth2/token on the public origin")
+	}
 }
 
 func (f *doctorFlags) checkLoginID(ctx context.Context, r *report, admin *adminapi.Client, key, value, name string) *adminapi.User {

@@ -200,3 +200,31 @@ func TestHelp(t *testing.T) {
 		t.Errorf("unknown command: exit %d", code)
 	}
 }
+
+// Authgear's rate limits show in doctor: the token endpoint's per-IP
+// bucket spent by this machine, and an Admin API that limits mutations.
+func TestDoctorReportsRateLimits(t *testing.T) {
+	fake, env := setup(t, authgeartest.Options{EnableCreateSession: true})
+	// Spend this machine's token-endpoint bucket (120 a minute per IP).
+	for range 121 {
+		resp, err := http.PostForm(fake.URL+"/oauth2/token", url.Values{"grant_type": {"refresh_token"}, "client_id": {"test-client"}, "refresh_token": {"x.y"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	code, out := runCmd(t, env, "doctor")
+	if code == 0 || !strings.Contains(out, "FAIL  token endpoint not rate limiting") || !strings.Contains(out, "Config.ClientIP") {
+		t.Errorf("spent token bucket: exit %d\n%s", code, out)
+	}
+
+	fake2, env2 := setup(t, authgeartest.Options{EnableCreateSession: true, AdminMutationsPerMinute: 1, AdminMutationBurst: 1})
+	_, _ = fake2.AdminClient().CreateSession(context.Background(), "spend-the-bucket", "test-client", nil)
+	code, out = runCmd(t, env2, "doctor")
+	if code == 0 || !strings.Contains(out, "FAIL  Admin API not rate limiting") || !strings.Contains(out, "AdminBudget") {
+		t.Errorf("Admin API limit: exit %d\n%s", code, out)
+	}
+	if !strings.Contains(out, "ok    admin key accepted") {
+		t.Errorf("a rate limit must not read as a bad key:\n%s", out)
+	}
+}
