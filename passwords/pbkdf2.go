@@ -25,8 +25,14 @@ func (h *pbkdf2Hash) Verify(password []byte) (bool, error) {
 	if err := checkPassword(password); err != nil {
 		return false, err
 	}
-	got := pbkdf2.Key(password, h.salt, h.iterations, len(h.key), h.digest)
-	return subtle.ConstantTimeCompare(got, h.key) == 1, nil
+	// PBKDF2 runs the whole iteration count again for every digest-sized
+	// block of the key, so a stored key of MaxHashLen bytes would make a
+	// SHA-1 check cost seven times MaxPBKDF2Iterations. The blocks are
+	// independent, and the first alone (at least MinHashLen bytes) is as
+	// hard to match by a wrong password as the whole key: compare that.
+	n := min(len(h.key), h.digest().Size())
+	got := pbkdf2.Key(password, h.salt, h.iterations, n, h.digest)
+	return subtle.ConstantTimeCompare(got, h.key[:n]) == 1, nil
 }
 
 // newPBKDF2 checks the bounds shared by every PBKDF2 notation.
