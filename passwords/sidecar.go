@@ -153,12 +153,23 @@ type Sidecar struct {
 }
 
 // NewSidecar indexes entries. Email login IDs are matched without regard
-// to case; other login IDs exactly. A later entry for the same login ID
-// replaces an earlier one.
+// to ASCII case; other login IDs, and every non-ASCII letter, exactly (a
+// Unicode case fold would take the Kelvin sign in "\u212aate@" for the "k"
+// of someone else's "kate@"). A login ID that two entries share under
+// this matching (a case-sensitive legacy system's "alice@" and "ALICE@",
+// or one listed twice) is ambiguous: neither entry is indexed, so neither
+// account's hash can ever answer for the other's login.
 func NewSidecar(entries []Entry) *Sidecar {
 	s := &Sidecar{byID: make(map[string]Entry, len(entries))}
+	ambiguous := map[string]bool{}
 	for _, e := range entries {
-		s.byID[sidecarKey(e.LoginIDKey, e.LoginID)] = e
+		k := sidecarKey(e.LoginIDKey, e.LoginID)
+		if _, dup := s.byID[k]; dup || ambiguous[k] {
+			delete(s.byID, k)
+			ambiguous[k] = true
+			continue
+		}
+		s.byID[k] = e
 	}
 	return s
 }
@@ -171,12 +182,17 @@ func (s *Sidecar) Lookup(loginIDKey, loginID string) (Entry, bool) {
 	return e, ok
 }
 
-// Len is the number of login IDs indexed.
+// Len is the number of login IDs indexed (ambiguous ones left out).
 func (s *Sidecar) Len() int { return len(s.byID) }
 
 func sidecarKey(key, id string) string {
 	if key == "email" {
-		id = strings.ToLower(id)
+		id = strings.Map(func(r rune) rune {
+			if 'A' <= r && r <= 'Z' {
+				return r + ('a' - 'A')
+			}
+			return r
+		}, id)
 	}
 	return key + "\x00" + id
 }
