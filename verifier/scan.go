@@ -198,66 +198,60 @@ func (s *scanner) hex4() (rune, bool) {
 // hex, underscores, "Inf").
 func (s *scanner) num() (float64, error) {
 	s.ws()
-	start := s.i
-	if s.i < len(s.b) && s.b[s.i] == '-' {
-		s.i++
+	b, start := s.b, s.i
+	i := start
+	neg := i < len(b) && b[i] == '-'
+	if neg {
+		i++
 	}
+	// The integer part, its value kept while it is exact: NumericDates are
+	// plain integers, and need no general parser.
+	var n int64
 	switch {
-	case s.i < len(s.b) && s.b[s.i] == '0':
-		s.i++
-	case s.i < len(s.b) && '1' <= s.b[s.i] && s.b[s.i] <= '9':
-		s.digits()
+	case i < len(b) && b[i] == '0':
+		i++
+	case i < len(b) && '1' <= b[i] && b[i] <= '9':
+		for ; i < len(b) && '0' <= b[i] && b[i] <= '9'; i++ {
+			n = n*10 + int64(b[i]-'0') // may overflow; used only for 15 digits or fewer
+		}
 	default:
 		return 0, errSyntax
 	}
-	if s.i < len(s.b) && s.b[s.i] == '.' {
-		s.i++
-		if s.digits() == 0 {
+	plain := !neg && i-start <= 15
+	if i < len(b) && b[i] == '.' {
+		plain = false
+		if i++; digitsAt(b, &i) == 0 {
 			return 0, errSyntax
 		}
 	}
-	if s.i < len(s.b) && (s.b[s.i] == 'e' || s.b[s.i] == 'E') {
-		s.i++
-		if s.i < len(s.b) && (s.b[s.i] == '+' || s.b[s.i] == '-') {
-			s.i++
+	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
+		plain = false
+		if i++; i < len(b) && (b[i] == '+' || b[i] == '-') {
+			i++
 		}
-		if s.digits() == 0 {
+		if digitsAt(b, &i) == 0 {
 			return 0, errSyntax
 		}
 	}
-	lit := s.b[start:s.i]
-	if len(lit) <= 15 && lit[0] != '-' && intDigits(lit) {
-		// A plain integer of up to 15 digits is exact in a float64:
-		// NumericDates are, and this skips the general parser.
-		var n int64
-		for _, c := range lit {
-			n = n*10 + int64(c-'0')
-		}
-		return float64(n), nil
+	s.i = i
+	if plain {
+		return float64(n), nil // up to 15 digits: exact in a float64
 	}
-	f, err := strconv.ParseFloat(unsafeString(lit), 64)
+	f, err := strconv.ParseFloat(unsafeString(b[start:i]), 64)
 	if err != nil {
 		return 0, errSyntax
 	}
 	return f, nil
 }
 
-// intDigits reports whether b is all decimal digits.
-func intDigits(b []byte) bool {
-	for _, c := range b {
-		if c < '0' || c > '9' {
-			return false
-		}
+// digitsAt skips decimal digits from b[*i] and returns how many.
+func digitsAt(b []byte, i *int) int {
+	j := *i
+	for j < len(b) && '0' <= b[j] && b[j] <= '9' {
+		j++
 	}
-	return true
-}
-
-func (s *scanner) digits() int {
-	n := 0
-	for s.i < len(s.b) && '0' <= s.b[s.i] && s.b[s.i] <= '9' {
-		s.i++
-		n++
-	}
+	n := j - *i
+	*i = j
 	return n
 }
 
