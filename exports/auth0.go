@@ -117,11 +117,24 @@ func ReadAuth0(r io.Reader, opts Options) ([]User, error) {
 		}
 	}
 	byID := map[string]int{}
-	byEmail := map[string]int{}
+	byEmail := map[string]int{} // -1: two hash lines share the email
 	for i := range hashLines {
 		byID[hashLines[i].id()] = i
 		if e, _ := hashLines[i].email(); e != "" {
-			byEmail[strings.ToLower(e)] = i
+			k := asciiLower(e)
+			if _, dup := byEmail[k]; dup {
+				byEmail[k] = -1
+			} else {
+				byEmail[k] = i
+			}
+		}
+	}
+	// A hash line a bulk user names by ID is that user's alone: the email
+	// fallback below never hands it to another account of the same email.
+	claimed := make([]bool, len(hashLines))
+	for i := range lines {
+		if j, ok := byID[lines[i].UserID]; ok && !lines[i].isHashLine() {
+			claimed[j] = true
 		}
 	}
 	used := make([]bool, len(hashLines))
@@ -135,7 +148,15 @@ func ReadAuth0(r io.Reader, opts Options) ([]User, error) {
 		}
 		j, ok := byID[l.UserID]
 		if !ok && l.Email != "" {
-			j, ok = byEmail[strings.ToLower(l.Email)]
+			// Auth0 lets one email hold several accounts, one per
+			// connection (a verified social login next to a database
+			// account signed up without confirming it): only a hash line
+			// of the user's own database connection, unclaimed and the
+			// only one with that email, matched without Unicode folding,
+			// is taken as the user's.
+			k, found := byEmail[asciiLower(l.Email)]
+			ok = found && k >= 0 && !claimed[k] && auth0InConnection(l, hashLines[k].Connection)
+			j = k
 		}
 		switch {
 		case ok && !used[j]:
@@ -158,6 +179,28 @@ func ReadAuth0(r io.Reader, opts Options) ([]User, error) {
 		}
 	}
 	return users, nil
+}
+
+// auth0InConnection reports whether l has a database (not social)
+// identity in connection c.
+func auth0InConnection(l *auth0Line, c string) bool {
+	for _, id := range l.Identities {
+		if !id.IsSocial && c != "" && id.Connection == c {
+			return true
+		}
+	}
+	return false
+}
+
+// asciiLower lowercases A-Z only: Unicode's folding would take look-alikes
+// (the Kelvin sign for "k") for the letters they imitate.
+func asciiLower(s string) string {
+	return strings.Map(func(r rune) rune {
+		if 'A' <= r && r <= 'Z' {
+			return r + ('a' - 'A')
+		}
+		return r
+	}, s)
 }
 
 func auth0Social(l *auth0Line) string {

@@ -55,7 +55,9 @@ type Options struct {
 	// them Firebase hashes cannot be checked and are not carried.
 	Firebase *passwords.FirebaseParams
 	// Auth0Hashes is Auth0's password hash export (NDJSON, from a support
-	// request), joined to the bulk export by user ID, then email.
+	// request), joined to the bulk export by user ID, then by email within
+	// the user's own database connection (never a line another user's ID
+	// names, nor an email two lines share).
 	Auth0Hashes io.Reader
 }
 
