@@ -3,6 +3,7 @@ package verifier
 import (
 	"errors"
 	"strconv"
+	"strings"
 )
 
 // claimSet is a struct of claims the scanner fills: field reads the value
@@ -134,7 +135,28 @@ func (r *registered) field(s *scanner, k string) (uint32, error) {
 // field reads the claims of an Authgear access token (or userinfo
 // answer); unknown claims are skipped.
 func (p *authgearPayload) field(s *scanner, k string) (uint32, error) {
+	if len(k) == 3 {
+		// Every registered claim name has three letters: one switch, not two.
+		return p.registered.field(s, k)
+	}
 	var err error
+	if rest, ok := strings.CutPrefix(k, claimPrefix); ok {
+		switch rest {
+		case "is_anonymous":
+			p.IsAnonymous, err = s.optBool()
+			return 1 << 10, err
+		case "is_verified":
+			p.IsVerified, err = s.optBool()
+			return 1 << 11, err
+		case "can_reauthenticate":
+			p.CanReauthenticate, err = s.optBool()
+			return 1 << 12, err
+		case "roles":
+			p.Roles, err = s.strings()
+			return 1 << 13, err
+		}
+		return 0, s.skip(1)
+	}
 	switch k {
 	case "client_id":
 		p.ClientID, err = s.optStr()
@@ -144,20 +166,8 @@ func (p *authgearPayload) field(s *scanner, k string) (uint32, error) {
 		return 1 << 8, err
 	case "auth_time":
 		return 1 << 9, s.date(&p.AuthTime)
-	case claimPrefix + "is_anonymous":
-		p.IsAnonymous, err = s.optBool()
-		return 1 << 10, err
-	case claimPrefix + "is_verified":
-		p.IsVerified, err = s.optBool()
-		return 1 << 11, err
-	case claimPrefix + "can_reauthenticate":
-		p.CanReauthenticate, err = s.optBool()
-		return 1 << 12, err
-	case claimPrefix + "roles":
-		p.Roles, err = s.strings()
-		return 1 << 13, err
 	}
-	return p.registered.field(s, k)
+	return 0, s.skip(1)
 }
 
 // optStr reads a string or null (encoding/json leaves the field as it is
