@@ -10,6 +10,7 @@ import (
 
 	"github.com/agmigrate/agmigrate/adminapi"
 	"github.com/agmigrate/agmigrate/passwords"
+	"github.com/agmigrate/agmigrate/verifier"
 )
 
 // ErrFormat is matched by the errors the readers return for a file that is
@@ -230,6 +231,14 @@ func (u *User) hashEntry(opts Options, e passwords.Entry) bool {
 	}
 	if id == nil {
 		u.notCarried("password: the user has no %s to file its %s hash under", opts.identifier(), e.Format)
+		return false
+	}
+	if _, err := verifier.NormalizeLoginID(key, *id); err != nil {
+		// A look-alike ("\u212aate@" for "kate@"): Authgear folds it onto
+		// another value, so a sidecar entry could be found for, and its
+		// password captured into, someone else's account. Capture refuses
+		// such login IDs too.
+		u.notCarried("password: the %s is one Authgear would fold onto another value (or refuses), so its %s hash is not filed", opts.identifier(), e.Format)
 		return false
 	}
 	e.LoginIDKey, e.LoginID, e.LegacyID = key, *id, u.LegacyID
