@@ -33,7 +33,8 @@ type Config struct {
 
 	// OnEvent is called for every verified, fresh, first-seen
 	// non-blocking event. Required. An error makes the Handler answer 500
-	// and forget the event ID, so a redelivery or Reconcile handles it.
+	// and forget the event ID, so a redelivery or Reconcile handles it; a
+	// panic forgets the ID too (net/http drops the connection).
 	OnEvent Func
 
 	// Allow decides blocking events (user.pre_create, …). Default: every
@@ -185,14 +186,23 @@ func (h *Handler) deliver(ctx context.Context, r *http.Request) (*Event, answer,
 	if !fresh {
 		return ev, deny, ErrReplayed
 	}
+	// A panic in the application's code is a failure like an error: the
+	// ID is forgotten (net/http then recovers the panic and drops the
+	// connection), or a redelivery would be refused as a replay.
+	handled := false
+	defer func() {
+		if !handled {
+			h.release(ctx, ev)
+		}
+	}()
 	if ev.Type.Blocking() {
 		d := Decision{Allowed: true}
 		if h.cfg.Allow != nil {
 			if d, err = h.cfg.Allow(ctx, ev); err != nil {
-				h.release(ctx, ev)
 				return ev, deny, fmt.Errorf("%w: %w", ErrHandler, err)
 			}
 		}
+		handled = true
 		a := answer{IsAllowed: d.Allowed}
 		if !d.Allowed {
 			// Authgear wants a title and a reason with a refusal.
@@ -201,9 +211,9 @@ func (h *Handler) deliver(ctx context.Context, r *http.Request) (*Event, answer,
 		return ev, a, nil
 	}
 	if err := h.cfg.OnEvent(ctx, ev); err != nil {
-		h.release(ctx, ev)
 		return ev, deny, fmt.Errorf("%w: %w", ErrHandler, err)
 	}
+	handled = true
 	return ev, answer{IsAllowed: true}, nil
 }
 
