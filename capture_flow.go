@@ -1,7 +1,6 @@
 package agmigrate
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -147,7 +146,7 @@ func (c *Capturer) mutationError(err error, password []byte) error {
 	if errors.Is(err, adminapi.ErrPasswordPolicy) {
 		pe := &PasswordPolicyError{}
 		for _, v := range adminapi.PasswordPolicyViolations(err) {
-			if !bytes.Contains([]byte(v.String()), password) {
+			if !echoesPassword([]byte(v.String()), password) {
 				pe.Violations = append(pe.Violations, v)
 			}
 		}
@@ -162,12 +161,13 @@ func (c *Capturer) mutationError(err error, password []byte) error {
 	return withhold(err, password)
 }
 
-// withhold replaces an error whose message holds the password (an
-// Authgear or gateway message echoing a request variable, say) with one
+// withhold replaces an error whose message holds the password, as typed
+// or escaped (an Authgear or gateway message echoing a request variable,
+// say: echoesPassword) with one
 // that says only what kind of failure it was. A short password may match
 // by chance; losing the detail of that error is the price.
 func withhold(err error, password []byte) error {
-	if err == nil || len(password) == 0 || !bytes.Contains([]byte(err.Error()), password) {
+	if err == nil || !echoesPassword([]byte(err.Error()), password) {
 		return err
 	}
 	w := &withheldError{}
