@@ -19,6 +19,10 @@ var (
 	// ErrPasswordTooLong is returned for a typed password longer than
 	// MaxPasswordLen bytes.
 	ErrPasswordTooLong = errors.New("passwords: password too long")
+	// ErrPasswordEmpty is returned for an empty typed password, which is
+	// never verified: a legacy system may have stored the hash of "" for
+	// an account without a password.
+	ErrPasswordEmpty = errors.New("passwords: empty password")
 )
 
 // FormatError says what is wrong with a hash, naming its format and the

@@ -22,7 +22,8 @@ const (
 
 // Verifier checks typed passwords against one stored hash. Verify answers
 // false with a nil error for a wrong password; an error means the check
-// could not be made (for example ErrPasswordTooLong).
+// could not be made (for example ErrPasswordTooLong, or ErrPasswordEmpty:
+// an empty password is never verified).
 type Verifier interface {
 	Verify(password []byte) (bool, error)
 	Format() Format
@@ -68,8 +69,12 @@ func Verify(hash string, password []byte) (bool, error) {
 	return v.Verify(password)
 }
 
-// checkPassword refuses passwords that would make a check expensive.
+// checkPassword refuses passwords that would make a check expensive, and
+// the empty password, which no login should accept.
 func checkPassword(password []byte) error {
+	if len(password) == 0 {
+		return ErrPasswordEmpty
+	}
 	if len(password) > MaxPasswordLen {
 		return ErrPasswordTooLong
 	}
