@@ -77,6 +77,8 @@ func parseArgon2(s string) (Verifier, error) {
 		return nil, tooCostly(f, "t=%d above %d", t, MaxArgon2Time)
 	case p > MaxArgon2Threads:
 		return nil, tooCostly(f, "p=%d above %d", p, MaxArgon2Threads)
+	case m*t > MaxArgon2Work:
+		return nil, tooCostly(f, "m·t=%d KiB above %d", m*t, MaxArgon2Work)
 	}
 	h.memory, h.time, h.threads = uint32(m), uint32(t), uint8(p)
 	var ok bool

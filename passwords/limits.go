@@ -21,6 +21,11 @@ const (
 	MaxArgon2Time = 10
 	// MaxArgon2Threads bounds argon2's p (lanes).
 	MaxArgon2Threads = 16
+	// MaxArgon2Work bounds m·t, the KiB argon2 fills over all its passes
+	// (1 GiB): the two bounds above alone would admit 256 MiB × 10 passes,
+	// two and a half times a bcrypt cost-14 check. PHP writes 64 MiB × 4,
+	// libsodium's MODERATE 256 MiB × 3, Django 100 MiB × 2.
+	MaxArgon2Work = 1 << 20
 
 	// MaxScryptMemCost bounds Firebase's mem_cost: N = 2^mem_cost. Firebase
 	// projects use 14.
