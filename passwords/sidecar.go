@@ -149,7 +149,8 @@ func WriteSidecar(path string, entries []Entry) (err error) {
 // Sidecar is a sidecar file's entries indexed by login ID, for a login
 // handler that looks up the hash of the user who is signing in.
 type Sidecar struct {
-	byID map[string]Entry
+	byID  map[string]Entry
+	decoy *Entry // checked for a login ID with no entry (Check)
 }
 
 // NewSidecar indexes entries. Email login IDs are matched without regard
@@ -170,8 +171,31 @@ func NewSidecar(entries []Entry) *Sidecar {
 			continue
 		}
 		s.byID[k] = e
+		if s.decoy == nil {
+			if _, err := e.Verifier(); err == nil {
+				s.decoy = &e
+			}
+		}
 	}
 	return s
+}
+
+// Check looks the login ID up and checks password against its entry. ok
+// is true only when there is an entry and the password matches it; an
+// error means the entry's hash could not be checked. A login ID with no
+// entry is checked against another entry's hash all the same, the answer
+// thrown away, so the time a login takes does not tell which login IDs
+// still have a legacy hash; Lookup followed by Verify does.
+func (s *Sidecar) Check(loginIDKey, loginID string, password []byte) (e Entry, ok bool, err error) {
+	e, found := s.Lookup(loginIDKey, loginID)
+	if !found {
+		if s.decoy != nil {
+			_, _ = s.decoy.Verify(password)
+		}
+		return Entry{}, false, nil
+	}
+	ok, err = e.Verify(password)
+	return e, ok, err
 }
 
 // Lookup returns the entry for a login ID. A handler that finds none
