@@ -266,7 +266,7 @@ func (a *Authgear) verifyJWT(ctx context.Context, token string, now time.Time) (
 	if t := jws.hdr.Typ; t != "" && !strings.EqualFold(t, "at+jwt") && !strings.EqualFold(t, "application/at+jwt") {
 		return nil, nil, invalid(ErrTokenType, "typ %q is not an access token", t)
 	}
-	raw, k, err := verifiedPayload(ctx, &jws, a.keys)
+	raw, k, err := verifiedPayload(ctx, &jws, a.keys, now)
 	if err != nil {
 		return nil, nil, err
 	}

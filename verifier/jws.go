@@ -14,6 +14,7 @@ import (
 	"math/big"
 	"strings"
 	"sync"
+	"time"
 )
 
 // DefaultMaxTokenSize bounds the tokens Verify looks at; larger ones are
@@ -239,8 +240,8 @@ func hashInto(sum *[64]byte, h crypto.Hash, in []byte) []byte {
 // verifiedPayload finds c's key, checks the signature, and decodes the
 // payload: the part every JWT verifier here shares. It returns the key too,
 // so the verification is cached only as long as the key is in the set.
-func verifiedPayload(ctx context.Context, c *compact, keys keySource) ([]byte, *key, error) {
-	k, err := keys.lookup(ctx, c.hdr.Kid)
+func verifiedPayload(ctx context.Context, c *compact, keys keySource, now time.Time) ([]byte, *key, error) {
+	k, err := keys.lookup(ctx, c.hdr.Kid, now)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -47,18 +47,18 @@ func TestRemoteKeysReuseOnePublicKey(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	k1, err := r.lookup(ctx, "k1")
+	k1, err := r.lookup(ctx, "k1", time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
-	k2, _ := r.lookup(ctx, "k1")
+	k2, _ := r.lookup(ctx, "k1", time.Now())
 	if k1 != k2 || k1.rsa != k2.rsa || k1.rsa == nil {
 		t.Fatalf("two lookups gave keys %p/%p, public keys %p/%p", k1, k2, k1.rsa, k2.rsa)
 	}
 	if err := r.install(parse(&priv.PublicKey)); err != nil {
 		t.Fatal(err)
 	}
-	if k3, _ := r.lookup(ctx, "k1"); k3 != k1 || k3.rsa != k1.rsa {
+	if k3, _ := r.lookup(ctx, "k1", time.Now()); k3 != k1 || k3.rsa != k1.rsa {
 		t.Fatalf("a refresh with the same key made a new one")
 	}
 	if !r.holds(k1, time.Now()) {
@@ -67,7 +67,7 @@ func TestRemoteKeysReuseOnePublicKey(t *testing.T) {
 	if err := r.install(parse(&other.PublicKey)); err != nil {
 		t.Fatal(err)
 	}
-	if k4, _ := r.lookup(ctx, "k1"); k4 == k1 || r.holds(k1, time.Now()) {
+	if k4, _ := r.lookup(ctx, "k1", time.Now()); k4 == k1 || r.holds(k1, time.Now()) {
 		t.Fatal("a key replaced under the same kid still counts as the old one")
 	}
 }

@@ -52,9 +52,11 @@ func (k *key) same(o *key) bool {
 }
 
 // keySource finds the key for a kid. kid may be "" when the source holds
-// exactly one key and the token names none.
+// exactly one key and the token names none. now is the verifier's clock
+// reading for the token, which a remote source uses to tell when to pick
+// up a refresh, saving it a reading of its own.
 type keySource interface {
-	lookup(ctx context.Context, kid string) (*key, error)
+	lookup(ctx context.Context, kid string, now time.Time) (*key, error)
 	keyHolder
 }
 
@@ -114,7 +116,7 @@ type staticKeys map[string]*key
 // holds is always true: a static set never changes.
 func (s staticKeys) holds(*key, time.Time) bool { return true }
 
-func (s staticKeys) lookup(_ context.Context, kid string) (*key, error) {
+func (s staticKeys) lookup(_ context.Context, kid string, _ time.Time) (*key, error) {
 	if k, ok := s[kid]; ok {
 		return k, nil
 	}

@@ -242,7 +242,7 @@ func (v *JWT) VerifyLegacy(ctx context.Context, token string) (*LegacyIdentity, 
 	if err != nil {
 		return nil, err
 	}
-	raw, k, err := verifiedPayload(ctx, &jws, v.keys)
+	raw, k, err := verifiedPayload(ctx, &jws, v.keys, now)
 	if err != nil {
 		return nil, err
 	}

@@ -96,11 +96,11 @@ func newRemoteKeys(ctx context.Context, url string, o remoteOptions) (*remoteKey
 
 func (r *remoteKeys) close() { r.stop() }
 
-func (r *remoteKeys) lookup(ctx context.Context, kid string) (*key, error) {
+func (r *remoteKeys) lookup(ctx context.Context, kid string, now time.Time) (*key, error) {
 	s := r.snap.Load()
 	if s != nil {
 		if k := s.find(kid); k != nil {
-			if r.now().Sub(s.loaded) > r.sync {
+			if now.Sub(s.loaded) > r.sync {
 				r.syncSoon()
 			}
 			return k, nil
