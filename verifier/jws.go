@@ -10,7 +10,6 @@ import (
 	"crypto/rsa"
 	"crypto/sha256"
 	"crypto/sha512"
-	"encoding/base64"
 	"math/big"
 	"strings"
 	"sync"
@@ -136,31 +135,6 @@ func parseCompact(tok string, maxSize int, sigBuf []byte) (compact, error) {
 		return compact{}, invalid(ErrMalformed, "signature is not base64url")
 	}
 	return compact{hdr: h, signingInput: tok[:d2], payload: tok[d1+1 : d2], sig: sig}, nil
-}
-
-// rawURL is strict unpadded base64url, made once: Strict returns a copy of
-// the encoding's tables, too large to make per call.
-var rawURL = base64.RawURLEncoding.Strict()
-
-// b64decode decodes unpadded base64url strictly into a new slice.
-func b64decode(s string) ([]byte, error) { return b64decodeInto(nil, s) }
-
-// b64decodeInto decodes unpadded base64url strictly, refusing characters
-// the standard decoder would skip (CR, LF), into buf when it has room and
-// into a new slice otherwise.
-func b64decodeInto(buf []byte, s string) ([]byte, error) {
-	if strings.IndexByte(s, '\n') >= 0 || strings.IndexByte(s, '\r') >= 0 || strings.IndexByte(s, '=') >= 0 {
-		return nil, base64.CorruptInputError(0)
-	}
-	n := rawURL.DecodedLen(len(s))
-	if cap(buf) < n {
-		buf = make([]byte, n)
-	}
-	n, err := rawURL.Decode(buf[:n], unsafeBytes(s))
-	if err != nil {
-		return nil, err
-	}
-	return buf[:n], nil
 }
 
 // algInfo describes a JWS algorithm: its family and hash.
