@@ -157,15 +157,13 @@ func login(sidecar *passwords.Sidecar, capt *agmigrate.Capturer) http.Handler {
 		password := []byte(r.PostFormValue("password"))
 		defer clear(password)
 
-		entry, found := sidecar.Lookup("email", email)
-		if !found {
-			answer(w, http.StatusUnauthorized, "wrong email or password")
-			return
-		}
-		ok, err := entry.Verify(password)
+		// Check takes as long for an unknown email as for a known one, so
+		// the answer's timing does not tell who has a legacy hash.
+		entry, ok, err := sidecar.Check("email", email, password)
 		if err != nil || !ok {
-			// A hash that cannot be checked (ErrTooCostly, say) is
-			// answered as a wrong password; it is the operator's to fix.
+			// Unknown email, wrong password, or a hash that cannot be
+			// checked (ErrTooCostly, say: the operator's to fix): the same
+			// answer for each.
 			answer(w, http.StatusUnauthorized, "wrong email or password")
 			return
 		}
