@@ -12,6 +12,8 @@ import (
 	"encoding/json"
 	"strings"
 	"time"
+
+	"github.com/agmigrate/agmigrate/adminapi"
 )
 
 // A session's head is where a refresh made on the cookie path leaves the
@@ -35,7 +37,7 @@ func headKey(gid string) string { return storeKey("h", gid) }
 // grantID returns the offline-grant ID of an Authgear refresh token, or "".
 func grantID(refreshToken string) string {
 	gid, _, ok := strings.Cut(refreshToken, ".")
-	if !ok || !isUUID(gid) {
+	if !ok || !adminapi.IsUUID(gid) {
 		return ""
 	}
 	return gid

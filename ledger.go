@@ -97,9 +97,9 @@ var maxLedgerTime = time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC).UnixMilli()
 func (s CreatedSession) Validate() error {
 	bad := func(what string) error { return fmt.Errorf("%w: %s", ErrBadLedgerEntry, what) }
 	switch ms := s.CreatedAt.UnixMilli(); {
-	case !isUUID(s.SessionID):
+	case !adminapi.IsUUID(s.SessionID):
 		return bad("the session ID is not a uuid")
-	case !isUUID(s.UserID):
+	case !adminapi.IsUUID(s.UserID):
 		return bad("the user ID is not a uuid")
 	case !printable(s.ClientID, 256):
 		return bad("the client ID is empty, too long or not printable")
@@ -151,7 +151,7 @@ func ParseLedgerCursor(c string) (CreatedSession, error) {
 			continue
 		}
 		ms, err := strconv.ParseInt(c[:i], 10, 64)
-		if err != nil || ms < 0 || ms > maxLedgerTime || (c[i+1:] != "" && !isUUID(c[i+1:])) {
+		if err != nil || ms < 0 || ms > maxLedgerTime || (c[i+1:] != "" && !adminapi.IsUUID(c[i+1:])) {
 			break
 		}
 		return CreatedSession{SessionID: c[i+1:], CreatedAt: time.UnixMilli(ms).UTC()}, nil

@@ -19,34 +19,13 @@ const (
 // looksLikeRefreshToken reports whether rt has the shape of an Authgear
 // refresh token.
 func looksLikeRefreshToken(rt string) bool {
-	if len(rt) < 37+minRefreshSecret || len(rt) > 37+maxRefreshSecret || rt[36] != '.' || !isUUID(rt[:36]) {
+	if len(rt) < 37+minRefreshSecret || len(rt) > 37+maxRefreshSecret || rt[36] != '.' || !adminapi.IsUUID(rt[:36]) {
 		return false
 	}
 	for i := 37; i < len(rt); i++ {
 		c := rt[i]
 		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_') {
 			return false
-		}
-	}
-	return true
-}
-
-// isUUID reports whether s is a UUID in its 8-4-4-4-12 hex form.
-func isUUID(s string) bool {
-	if len(s) != 36 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch i {
-		case 8, 13, 18, 23:
-			if c != '-' {
-				return false
-			}
-		default:
-			if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
-				return false
-			}
 		}
 	}
 	return true

@@ -51,14 +51,15 @@ func UserIDFromNodeID(nodeID string) (string, error) {
 	if typ != "User" {
 		return "", fmt.Errorf("%w: a %s node, not a User", ErrInvalidNodeID, typ)
 	}
-	if !isUUID(id) {
+	if !IsUUID(id) {
 		return "", fmt.Errorf("%w: user ID is not a uuid", ErrInvalidNodeID)
 	}
 	return id, nil
 }
 
-// isUUID reports whether s has the 8-4-4-4-12 hex shape of a uuid.
-func isUUID(s string) bool {
+// IsUUID reports whether s has the 8-4-4-4-12 hex shape of a uuid: the
+// form of Authgear's user, session and grant IDs.
+func IsUUID(s string) bool {
 	if len(s) != 36 {
 		return false
 	}

@@ -108,7 +108,7 @@ func userSession(n *GetUserSessionsNodeUserSessionsSessionConnectionEdgesSession
 func SessionNodeIDFromRefreshToken(refreshToken string) (string, error) {
 	for i := 0; i < len(refreshToken); i++ {
 		if refreshToken[i] == '.' {
-			if id := refreshToken[:i]; isUUID(id) {
+			if id := refreshToken[:i]; IsUUID(id) {
 				return NodeID("Session", id), nil
 			}
 			break
