@@ -23,11 +23,11 @@ const DefaultCacheSize = 10000
 // search, on every first-seen token once the cache has filled.
 //
 // SHA-256 would do as the key, but on a 1 KB token it costs more than the
-// whole rest of a cache hit. For that reason a cache of compact JWS
-// (newJWSCache) hashes only the token's last letters, which lie inside its
-// signature: a signature names its token among those that verify, and a
-// token that borrows a cached one's signature still has to equal it to
-// hit.
+// whole rest of a cache hit, and even a fast hash of the whole token is
+// half of one. So a cache of compact JWS (newJWSCache) hashes only the
+// token's last letters, which lie inside its signature: a signature names
+// its token among those that verify, and a token that borrows a cached
+// one's signature still has to equal it to hit.
 type tokenCache[T any] struct {
 	seed  maphash.Seed
 	jws   bool // key on the last signatureKey letters
