@@ -166,12 +166,23 @@ func (f *refresher) fromStore(ctx context.Context, key, secret string) (*Tokens,
 // errBadRequest marks a 400 invalid_request answer.
 var errBadRequest = errors.New("agmigrate: refresh: invalid_request")
 
+// refreshCallTimeout bounds one token-endpoint request once its turn is
+// taken (the HTTP client's own timeout may be shorter).
+const refreshCallTimeout = 15 * time.Second
+
 // call makes the refresh_token grant request, with the browser's
 // User-Agent and, when given, the session's device info.
 func (f *refresher) call(ctx context.Context, refreshToken, device string) (*Tokens, error) {
 	if err := f.gov.Wait(ctx, CallToken, priorityOf(ctx)); err != nil {
 		return nil, err
 	}
+	// The turn is taken: the request gets its own time from here. A wait
+	// that used up the flight's deadline must not cut a refresh Authgear
+	// may already have made: its answer would be lost, the next request
+	// would refresh again (spending the budget twice), and with rotation
+	// the second refresh would find the old token spent.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), refreshCallTimeout)
+	defer cancel()
 	form := url.Values{"grant_type": {"refresh_token"}, "client_id": {f.clientID}, "refresh_token": {refreshToken}}
 	if device != "" {
 		form.Set("x_device_info", device)
