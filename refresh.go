@@ -74,7 +74,7 @@ func (f *refresher) refresh(ctx context.Context, refreshToken, device string) (*
 		return t, nil
 	}
 	v, err, _ := f.sf.Do(key, func() (any, error) {
-		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), refreshFlightTimeout)
 		defer cancel()
 		if t, ok := f.fromStore(fctx, key, refreshToken); ok {
 			return t, nil
@@ -82,7 +82,7 @@ func (f *refresher) refresh(ctx context.Context, refreshToken, device string) (*
 		// Across replicas too: with rotation, a second refresh of the same
 		// token would fail, and could revoke the session.
 		if l, ok := f.store.(Locker); ok {
-			unlock, got, err := lockOrWait(fctx, f.store, l, key, 15*time.Second)
+			unlock, got, err := lockOrWait(fctx, f.store, l, key, refreshLease)
 			switch {
 			case err != nil:
 				f.tier.storeErr(err)
@@ -166,9 +166,16 @@ func (f *refresher) fromStore(ctx context.Context, key, secret string) (*Tokens,
 // errBadRequest marks a 400 invalid_request answer.
 var errBadRequest = errors.New("agmigrate: refresh: invalid_request")
 
-// refreshCallTimeout bounds one token-endpoint request once its turn is
-// taken (the HTTP client's own timeout may be shorter).
-const refreshCallTimeout = 15 * time.Second
+// A refresh flight waits for its lock and its turn within
+// refreshFlightTimeout; the token request then has refreshCallTimeout of
+// its own (the HTTP client's timeout may be shorter). The cross-replica
+// lock's lease outlives both, so no other flight can take the lock while
+// its holder may still be refreshing.
+const (
+	refreshFlightTimeout = 10 * time.Second
+	refreshCallTimeout   = 15 * time.Second
+	refreshLease         = refreshFlightTimeout + refreshCallTimeout + 5*time.Second
+)
 
 // call makes the refresh_token grant request, with the browser's
 // User-Agent and, when given, the session's device info.
