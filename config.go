@@ -159,8 +159,10 @@ type Config struct {
 	// revoke); a Store that is a SessionLedger records it too. It carries
 	// no token. Default none.
 	OnSessionCreated func(ctx context.Context, s CreatedSession)
-	// DeviceInfo describes the client for Authgear's session list.
-	// Default: the request's User-Agent.
+	// DeviceInfo describes the client for createSession, which Authgear
+	// keeps with the session. Default: {"agmigrate": {"user_agent": the
+	// request's User-Agent}}. The session list itself shows the
+	// User-Agent of the session's last refresh.
 	DeviceInfo func(r *http.Request) adminapi.DeviceInfo
 
 	// LoginIDMatch is when the login ID Authgear holds for the user its
