@@ -454,3 +454,23 @@ func TestFaults(t *testing.T) {
 		t.Error("drop fault: got an answer")
 	}
 }
+
+// AdminOnlyOnAdminListener: the Admin API answers only on its own
+// listener, as a self-hosted Authgear without an ingress route does.
+func TestAdminOnlyOnAdminListener(t *testing.T) {
+	t.Parallel()
+	for _, only := range []bool{false, true} {
+		s := authgeartest.New(t, authgeartest.Options{AdminListener: true, AdminOnlyOnAdminListener: only})
+		resp, err := http.Post(s.URL+"/_api/admin/graphql", "application/json", strings.NewReader(`{"query":"{__typename}"}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if want := map[bool]int{false: http.StatusForbidden, true: http.StatusNotFound}[only]; resp.StatusCode != want {
+			t.Errorf("only=%v: the public origin answered %d, want %d", only, resp.StatusCode, want)
+		}
+		if _, err := s.AdminClient().GetUserByLoginID(context.Background(), "email", "a@example.com"); !errors.Is(err, adminapi.ErrUserNotFound) {
+			t.Errorf("only=%v: the admin listener: %v", only, err)
+		}
+	}
+}

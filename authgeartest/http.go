@@ -16,6 +16,10 @@ import (
 // Cloud, the Admin API under /_api/admin/.
 func (s *Server) serveMain(w http.ResponseWriter, r *http.Request) {
 	if strings.HasPrefix(r.URL.Path, "/_api/admin/") {
+		if s.opts.AdminListener && s.opts.AdminOnlyOnAdminListener {
+			http.NotFound(w, r)
+			return
+		}
 		s.serveAdmin(w, r)
 		return
 	}

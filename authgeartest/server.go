@@ -63,6 +63,11 @@ type Options struct {
 	// AdminListener also starts the Admin API on a second server, as
 	// self-hosted Authgear runs it (see AdminURL).
 	AdminListener bool
+	// AdminOnlyOnAdminListener, with AdminListener, makes the public
+	// origin answer 404 under /_api/admin/, as a self-hosted Authgear's
+	// main listener does when no ingress routes the Admin API to it: a
+	// client that ignores the admin URL fails as it would there.
+	AdminOnlyOnAdminListener bool
 }
 
 // Client is an OAuth client of the fake project.
@@ -222,9 +227,14 @@ func (s *Server) AdminKeyPEM() (pem []byte, keyID string) {
 }
 
 // AdminClient returns an adminapi client for this server, reaching the
-// Admin API on the public origin.
+// Admin API on the public origin (on the admin listener with
+// AdminOnlyOnAdminListener).
 func (s *Server) AdminClient() *adminapi.Client {
-	c, err := adminapi.New(adminapi.Config{Endpoint: s.URL, ProjectID: s.opts.ProjectID, Key: s.AdminKey()})
+	cfg := adminapi.Config{Endpoint: s.URL, ProjectID: s.opts.ProjectID, Key: s.AdminKey()}
+	if s.opts.AdminListener && s.opts.AdminOnlyOnAdminListener {
+		cfg.AdminURL = s.AdminURL() // the public origin answers no Admin API call
+	}
+	c, err := adminapi.New(cfg)
 	if err != nil {
 		panic("authgeartest: " + err.Error())
 	}

@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"io"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -32,14 +30,12 @@ func TestDemoRuns(t *testing.T) {
 }
 
 // selfHosted starts a fake Authgear in the self-hosted shape: the public
-// origin on one listener, the Admin API on another (AdminListener). The
-// fake also answers the Admin API on its public listener, which a
-// self-hosted Authgear does not; the transport returned refuses those calls
-// with 404, as the self-hosted main listener does, so a demo that ignored
-// AUTHGEAR_ADMIN_URL would fail here as it failed on the real server.
-func selfHosted(t *testing.T) (*authgeartest.Server, map[string]string, *http.Client) {
+// origin on one listener, the Admin API on another, and no Admin API on
+// the public one (AdminOnlyOnAdminListener), so a demo that ignored
+// AUTHGEAR_ADMIN_URL fails here as it failed on the real server.
+func selfHosted(t *testing.T) (*authgeartest.Server, map[string]string) {
 	t.Helper()
-	fake := authgeartest.New(t, authgeartest.Options{EnableCreateSession: true, AdminListener: true})
+	fake := authgeartest.New(t, authgeartest.Options{EnableCreateSession: true, AdminListener: true, AdminOnlyOnAdminListener: true})
 	fake.AddUser(authgeartest.User{Email: "alice@example.com"})
 	fake.AddUser(authgeartest.User{Email: "bob@example.com"})
 	pemKey, kid := fake.AdminKeyPEM()
@@ -51,25 +47,13 @@ func selfHosted(t *testing.T) (*authgeartest.Server, map[string]string, *http.Cl
 		"AUTHGEAR_ENDPOINT": fake.URL, "AUTHGEAR_ADMIN_URL": fake.AdminURL(), "AUTHGEAR_PROJECT_ID": fake.ProjectID(),
 		"AUTHGEAR_ADMIN_KEY_FILE": keyFile, "AUTHGEAR_ADMIN_KEY_ID": kid, "AUTHGEAR_CLIENT_ID": "test-client",
 	}
-	public := fake.Host()
-	client := &http.Client{Transport: roundTripper(func(r *http.Request) (*http.Response, error) {
-		if r.URL.Host == public && strings.HasPrefix(r.URL.Path, "/_api/admin/") {
-			return &http.Response{StatusCode: http.StatusNotFound, Status: "404 Not Found", Request: r,
-				Header: http.Header{"Content-Type": {"text/plain; charset=utf-8"}}, Body: io.NopCloser(strings.NewReader("404 page not found\n"))}, nil
-		}
-		return http.DefaultTransport.RoundTrip(r)
-	})}
-	return fake, env, client
+	return fake, env
 }
 
-type roundTripper func(*http.Request) (*http.Response, error)
-
-func (f roundTripper) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
-
 func TestDemoAgainstSelfHostedAuthgear(t *testing.T) {
-	fake, env, client := selfHosted(t)
+	fake, env := selfHosted(t)
 	var out bytes.Buffer
-	err := run(context.Background(), &out, options{env: func(k string) string { return env[k] }, adminHTTP: client})
+	err := run(context.Background(), &out, options{env: func(k string) string { return env[k] }})
 	if err != nil || !strings.Contains(out.String(), "Every step behaved as expected") {
 		t.Fatalf("%v\n%s", err, out.String())
 	}
@@ -84,10 +68,10 @@ func TestDemoAgainstSelfHostedAuthgear(t *testing.T) {
 // Without AUTHGEAR_ADMIN_URL a self-hosted Authgear answers the Admin API
 // with 404: the demo fails at step 1 and the log says why.
 func TestDemoWithoutAdminURLFailsLoudly(t *testing.T) {
-	_, env, client := selfHosted(t)
+	_, env := selfHosted(t)
 	delete(env, "AUTHGEAR_ADMIN_URL")
 	var out bytes.Buffer
-	err := run(context.Background(), &out, options{env: func(k string) string { return env[k] }, adminHTTP: client})
+	err := run(context.Background(), &out, options{env: func(k string) string { return env[k] }})
 	if !errors.Is(err, errStep) {
 		t.Fatalf("err = %v, want a failed step\n%s", err, out.String())
 	}

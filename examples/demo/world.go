@@ -58,8 +58,6 @@ type options struct {
 	serve bool
 	// env reads the environment (os.Getenv).
 	env func(string) string
-	// adminHTTP sends the Admin API requests; nil for the default client.
-	adminHTTP *http.Client
 }
 
 func newWorld(ctx context.Context, out io.Writer, opts options) (*world, error) {
@@ -104,7 +102,7 @@ func (w *world) authgear(opts options) (*adminapi.Client, string, error) {
 		return nil, "", err
 	}
 	if ok {
-		admin, err := s.Admin(opts.adminHTTP)
+		admin, err := s.Admin(nil)
 		if err != nil {
 			return nil, "", err
 		}

@@ -57,9 +57,8 @@ func main() {
 
 // settings are what the example takes from its surroundings.
 type settings struct {
-	env       func(string) string // os.Getenv
-	log       io.Writer           // where logs go
-	adminHTTP *http.Client        // Admin API requests; nil for the default
+	env func(string) string // os.Getenv
+	log io.Writer           // where logs go
 }
 
 func newHandler(ctx context.Context, s settings) (http.Handler, func(), error) {
@@ -79,7 +78,7 @@ func newHandler(ctx context.Context, s settings) (http.Handler, func(), error) {
 	var admin *adminapi.Client
 	var endpoint, clientID string
 	if ok {
-		if admin, err = ags.Admin(s.adminHTTP); err != nil {
+		if admin, err = ags.Admin(nil); err != nil {
 			return fail(err)
 		}
 		endpoint, clientID = ags.Endpoint, ags.ClientID

@@ -97,24 +97,16 @@ func TestMobileMigration(t *testing.T) {
 // public one answers no Admin API call) works with AUTHGEAR_ADMIN_URL, and
 // without it the 503 is logged with its cause.
 func TestMobileSelfHosted(t *testing.T) {
-	fake := authgeartest.New(t, authgeartest.Options{EnableCreateSession: true, AdminListener: true})
+	fake := authgeartest.New(t, authgeartest.Options{EnableCreateSession: true, AdminListener: true, AdminOnlyOnAdminListener: true})
 	alice := fake.AddUser(authgeartest.User{Email: "alice@example.com"})
 	legacy := newLegacy(t)
-	public := fake.Host()
-	client := &http.Client{Transport: roundTripper(func(r *http.Request) (*http.Response, error) {
-		if r.URL.Host == public && strings.HasPrefix(r.URL.Path, "/_api/admin/") {
-			return &http.Response{StatusCode: 404, Status: "404 Not Found", Request: r, Header: http.Header{},
-				Body: io.NopCloser(strings.NewReader("404 page not found\n"))}, nil
-		}
-		return http.DefaultTransport.RoundTrip(r)
-	})}
 	for _, withAdminURL := range []bool{true, false} {
 		env := authgearEnv(t, fake, legacy)
 		if withAdminURL {
 			env["AUTHGEAR_ADMIN_URL"] = fake.AdminURL()
 		}
 		var logs bytes.Buffer
-		h, closeAll, err := newHandler(context.Background(), settings{env: func(k string) string { return env[k] }, log: &logs, adminHTTP: client})
+		h, closeAll, err := newHandler(context.Background(), settings{env: func(k string) string { return env[k] }, log: &logs})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -146,7 +138,3 @@ func TestMobileFallsBackToTheFake(t *testing.T) {
 		t.Errorf("%d %s", rec.Code, rec.Body.String())
 	}
 }
-
-type roundTripper func(*http.Request) (*http.Response, error)
-
-func (f roundTripper) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
