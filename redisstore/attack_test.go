@@ -31,10 +31,7 @@ func TestAttackRestartedEmptyKeepsExchanges(t *testing.T) {
 	fake := authgeartest.New(t, authgeartest.Options{EnableCreateSession: true})
 	alice := fake.AddUser(authgeartest.User{Email: "alice@example.com"})
 	clk := newClock()
-	var reps []*replica
-	for _, name := range []string{"a", "b", "c"} {
-		reps = append(reps, newReplica(t, fake, rs.client(), name, &storeEvents{}, clk, func(c *agmigrate.Config) { c.Now = clk.Now }))
-	}
+	reps := clockedReplicas(t, fake, rs, clk)
 	tok := legacyToken("alice@example.com", 1)
 	first := hit(reps[0], tok)
 	for _, r := range reps {
@@ -46,11 +43,7 @@ func TestAttackRestartedEmptyKeepsExchanges(t *testing.T) {
 	rs.start()                   // empty: no RDB, no AOF
 	clk.Advance(6 * time.Second) // past LocalFreshness
 	for round := 0; round < 2; round++ {
-		for _, r := range reps {
-			if a := hit(r, tok); !strings.HasPrefix(a.body, "exchanged "+alice) {
-				t.Fatalf("replica %s after the restart: %q", r.name, a.body)
-			}
-		}
+		everyReplicaExchanged(t, reps, tok, alice, " after the restart")
 		clk.Advance(6 * time.Second)
 	}
 	if n, c := fake.SessionCount(alice), fake.Calls("createSession"); n != 1 || c != 1 {
@@ -66,16 +59,9 @@ func TestAttackDeletedExchangeForgotten(t *testing.T) {
 	fake := authgeartest.New(t, authgeartest.Options{EnableCreateSession: true})
 	alice := fake.AddUser(authgeartest.User{Email: "alice@example.com"})
 	clk := newClock()
-	var reps []*replica
-	for _, name := range []string{"a", "b", "c"} {
-		reps = append(reps, newReplica(t, fake, rs.client(), name, &storeEvents{}, clk, func(c *agmigrate.Config) { c.Now = clk.Now }))
-	}
+	reps := clockedReplicas(t, fake, rs, clk)
 	tok := legacyToken("alice@example.com", 2)
-	for _, r := range reps {
-		if a := hit(r, tok); !strings.HasPrefix(a.body, "exchanged "+alice) {
-			t.Fatalf("replica %s: %q", r.name, a.body)
-		}
-	}
+	everyReplicaExchanged(t, reps, tok, alice, "")
 	value, _, _ := redisstore.KeyNames(reps[0].store, exchangeKey(fake, tok))
 	if n, err := rs.client().Del(context.Background(), value).Result(); err != nil || n != 1 {
 		t.Fatalf("DEL %d %v", n, err)
@@ -226,11 +212,7 @@ func TestAttackClusterNodeRestartedEmpty(t *testing.T) {
 		recovered(t, clk, r.store, exchangeKey(fake, tok))
 	}
 	for round := 0; round < 2; round++ {
-		for _, r := range reps {
-			if a := hit(r, tok); !strings.HasPrefix(a.body, "exchanged "+alice) {
-				t.Fatalf("replica %s after the restart: %q", r.name, a.body)
-			}
-		}
+		everyReplicaExchanged(t, reps, tok, alice, " after the restart")
 		clk.Advance(6 * time.Second)
 	}
 	if n, calls := fake.SessionCount(alice), fake.Calls("createSession"); n != 1 || calls != 1 {
@@ -247,16 +229,9 @@ func TestAttackEndedSessionOnEveryReplica(t *testing.T) {
 	fake := authgeartest.New(t, authgeartest.Options{EnableCreateSession: true})
 	alice := fake.AddUser(authgeartest.User{Email: "alice@example.com"})
 	clk := newClock()
-	var reps []*replica
-	for _, name := range []string{"a", "b", "c"} {
-		reps = append(reps, newReplica(t, fake, rs.client(), name, &storeEvents{}, clk, func(c *agmigrate.Config) { c.Now = clk.Now }))
-	}
+	reps := clockedReplicas(t, fake, rs, clk)
 	tok := legacyToken("alice@example.com", 4)
-	for _, r := range reps {
-		if a := hit(r, tok); !strings.HasPrefix(a.body, "exchanged "+alice) {
-			t.Fatalf("replica %s: %q", r.name, a.body)
-		}
-	}
+	everyReplicaExchanged(t, reps, tok, alice, "")
 	if err := fake.SetDisabledStatus(alice, true, "test"); err != nil {
 		t.Fatal(err)
 	}
@@ -281,5 +256,27 @@ func TestAttackEndedSessionOnEveryReplica(t *testing.T) {
 	check("enabled again, access token expired", 1, 2, 0)
 	if c := fake.Calls("createSession"); c != 1 {
 		t.Errorf("%d createSession calls, want 1", c)
+	}
+}
+
+// clockedReplicas are three replicas a, b and c on rs, whose middlewares
+// all read clk.
+func clockedReplicas(t *testing.T, fake *authgeartest.Server, rs *redisServer, clk *clock) []*replica {
+	t.Helper()
+	var reps []*replica
+	for _, name := range []string{"a", "b", "c"} {
+		reps = append(reps, newReplica(t, fake, rs.client(), name, &storeEvents{}, clk, func(c *agmigrate.Config) { c.Now = clk.Now }))
+	}
+	return reps
+}
+
+// everyReplicaExchanged: each replica serves tok as alice's exchanged
+// session; when says at which point of the test, for the failure.
+func everyReplicaExchanged(t *testing.T, reps []*replica, tok, alice, when string) {
+	t.Helper()
+	for _, r := range reps {
+		if a := hit(r, tok); !strings.HasPrefix(a.body, "exchanged "+alice) {
+			t.Fatalf("replica %s%s: %q", r.name, when, a.body)
+		}
 	}
 }
